@@ -24,7 +24,7 @@ run: install
 	@echo "  IGNY8 Automation on http://localhost:$(PORT)"
 	@echo "  Demo login: demo@igny8.local / demo-password"
 	@echo ""
-	PORT=$(PORT) $(BIN)/honcho start -f Procfile -p $(PORT)
+	PATH="$(CURDIR)/$(BIN):$$PATH" PORT=$(PORT) $(BIN)/honcho start -f Procfile -p $(PORT)
 
 test: install
 	$(BIN)/ruff check .

@@ -72,7 +72,7 @@ def _fresh_database(database, tmp_path: Path) -> str:
             tables = conn.execute(text(
                 "SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename <> 'alembic_version'"
             )).scalars().all()
-            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
         engine.dispose()
         return database
     path = tmp_path / "test.db"

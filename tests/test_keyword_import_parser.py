@@ -1,9 +1,8 @@
-"""Unit tests of the keyword file parser: real exports in /work/shared/data and small inline files."""
+"""Unit tests of the keyword file parser: real exports in ../shared/data and small inline files."""
 
 from __future__ import annotations
 
 import io
-import time
 import zipfile
 from decimal import Decimal
 from pathlib import Path
@@ -13,7 +12,8 @@ import pytest
 from igny8.services.keyword_import import ImportFileError, ParsedFile, parse_keyword_file
 from igny8.services.keywords import keyword_key
 
-DATA_DIR = Path("/work/shared/data")
+# shared/ sits next to the project clone (for developers and CI, not users).
+DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
 MAX_LENGTH = 200
 
 
@@ -158,16 +158,6 @@ def test_real_export_parses_to_independently_counted_rows(name):
 
 
 @needs_data
-def test_largest_real_export_parses_well_under_two_seconds():
-    """The 27,665-row list is the scale users import; parsing must not be the slow part."""
-    data = (DATA_DIR / "sump_pump_keywords_27665.csv").read_bytes()
-    started = time.perf_counter()
-    parsed = parse(data, max_rows=50_000)
-    assert time.perf_counter() - started < 2
-    assert parsed.total_rows == 27665
-
-
-@needs_data
 def test_real_export_over_the_row_limit_is_refused():
     """The limit applies to real files too (27,665 rows against a 10,000 limit)."""
     data = (DATA_DIR / "sump_pump_keywords_27665.csv").read_bytes()
@@ -303,7 +293,8 @@ def test_quoted_fields_keep_embedded_delimiters_and_newlines():
 # ---------------------------------------------------------------------------------------------------
 def test_header_names_match_case_insensitively_and_trimmed():
     """Header cells with odd case and spaces still map to our fields."""
-    parsed = parse(b" KEYWORD , search volume ,kd%,Cpc (GBP), Search Intent \nsocks,10,5,1.20,informational\n")
+    parsed = parse(b" KEYWORD , search volume ,kd%,Cpc (GBP), Search Intent \n"
+                   b"socks,10,5,1.20,informational\n")
     assert parsed.columns == {"keyword": "KEYWORD", "volume": "search volume", "difficulty": "kd%",
                               "cpc": "Cpc (GBP)", "intent": "Search Intent"}
     row = parsed.rows[0]
@@ -406,7 +397,8 @@ def test_keyword_planner_ranges_take_the_lower_bound():
 
 def test_multi_valued_intent_keeps_the_first():
     """Semrush lists several intents; the first is the keyword's intent."""
-    parsed = parse(b'Keyword,Keyword Intents\na,"Navigational, Transactional"\nb,"informational, commercial"\n')
+    parsed = parse(b'Keyword,Keyword Intents\na,"Navigational, Transactional"\n'
+                   b'b,"informational, commercial"\n')
     assert [row.intent for row in parsed.rows] == ["navigational", "informational"]
 
 

@@ -1,6 +1,778 @@
-"""Builds the OpenAPI document (completed alongside the routes)."""
+"""The OpenAPI 3.1 description of the JSON API, served at ``GET /api/v1/openapi.json``.
+
+The document is assembled from plain data: one ``Resource`` per tag, listed in ``RESOURCES``
+at the bottom of this module. A resource holds
+
+- ``schemas``: its response objects, written by hand as JSON Schema dicts, one per serializer
+  function in ``serializers.py``. Each lists every key the serializer emits as ``required``
+  and sets ``additionalProperties: false``; nullable fields use the 3.1 form
+  ``{"type": ["string", "null"]}``. Build them with ``_object``/``_nullable``/``_page_of``.
+- ``operations``: one ``Operation`` per Flask route. Its ``endpoint`` is the view function's
+  name (``api.<endpoint>`` in ``app.url_map``) and becomes the operationId. ``query`` and
+  ``body`` name the pydantic models the handler validates with (``"module:Class"``); their
+  JSON Schemas are generated here, so the description cannot drift from validation. The
+  401/404/400/413 answers that follow from the operation's shape (authenticated, path ids,
+  ``site_id``, a query model, a body, a session-auth unsafe method) are added by ``_errors``;
+  anything else goes in ``extra_errors``.
+
+Adding routes, e.g. the automation API (``/api/v1/automation/...``): write their response
+schemas and operations as a new ``Resource(tag="Automation", ...)`` and append it to
+``RESOURCES``; nothing else here changes. ``tests/test_openapi.py`` fails until every route of
+the ``api`` blueprint is documented, and exercises every documented status against the code.
+
+The handler modules are imported only when the document is first built (then cached), so
+importing this module pulls in nothing beyond what the ``api`` blueprint itself imports, and
+never any worker code.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import importlib
+import re
+from dataclasses import dataclass, field
+
+from igny8.services.pagination import MAX_PAGE_SIZE
+
+OPENAPI_VERSION = "3.1.0"
+API_PREFIX = "/api/v1"
+REF = "#/components/schemas/{model}"
+
+INFO_DESCRIPTION = """\
+JSON API of IGNY8 Automation: keywords → clusters → ideas → tasks → reviewed articles with images.
+
+**Authentication.** Send `Authorization: Bearer <token>` (get one from `POST /api/v1/auth/token`
+or `flask create-token`), or use the browser session cookie of a signed-in user. A session
+request with an unsafe method (POST/PUT/DELETE) must also send the page's CSRF token (the
+`csrf-token` meta tag) in an `X-CSRFToken` header, otherwise it is refused with 400
+`bad_request`; bearer requests need no CSRF token. No authentication → 401 `unauthorized`.
+
+**Tenancy.** Everything is scoped to the caller's account. A site or object of another
+account is answered exactly like a missing one: 404 `not_found`.
+
+**Errors** are JSON: `{"error": "<human message>", "code": "<machine code>"}` plus, for
+`validation_error` and `missing_parameter`, `"fields": {"<field>": "<message>"}`. Field names
+of nested body items are dotted paths such as `keywords.3.volume`. Malformed JSON or wrong
+types are 400, never 500. Bodies larger than `MAX_UPLOAD_MB` (default 20 MB) → 413
+`payload_too_large`.
+
+**Lists** of site objects are paginated: `page` (from 1) and `page_size` (1–200, default 50)
+parameters, answered with `{"count", "page", "page_size", "results"}` where `count` is the
+total of the filtered list. Unknown query parameters are ignored.
+
+**Conventions.** Timestamps are ISO 8601 UTC with a `Z` suffix. Paths work with and without a
+trailing slash; this document uses the form the server registers.
+"""
+
+# ---------------------------------------------------------------------------------------------
+# Schema building blocks
+# ---------------------------------------------------------------------------------------------
+
+ID = {"type": "integer", "minimum": 1}
+# isoformat() in igny8.models.base always emits UTC with a Z; the pattern lets the contract
+# tests notice if a naive or offset timestamp ever slips through.
+TIMESTAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$"
+TIMESTAMP = {"type": "string", "format": "date-time", "pattern": TIMESTAMP_PATTERN}
+STRING = {"type": "string"}
+INTEGER = {"type": "integer"}
+BOOLEAN = {"type": "boolean"}
+STRINGS = {"type": "array", "items": STRING}
+
+
+def _ref(name: str) -> dict:
+    """A reference to ``components.schemas[name]``."""
+    return {"$ref": REF.format(model=name)}
+
+
+def _nullable(schema: dict) -> dict:
+    """``schema`` that also admits JSON null, in the 3.1 type-array form."""
+    out = dict(schema)
+    if "enum" in out:
+        out["enum"] = [*out["enum"], None]
+    out["type"] = [out["type"], "null"]
+    return out
+
+
+def _enum(*values: str) -> dict:
+    """A string restricted to ``values``."""
+    return {"type": "string", "enum": list(values)}
+
+
+def _object(properties: dict, description: str = "") -> dict:
+    """A closed object whose every property is always present (serializers emit every key)."""
+    schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": list(properties),
+        "properties": properties,
+    }
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def _page_of(item: str) -> dict:
+    """The paginated list envelope of ``lists.page_response``."""
+    return _object({
+        "count": {"type": "integer", "minimum": 0, "description": "Total of the filtered list, all pages."},
+        "page": {"type": "integer", "minimum": 1},
+        "page_size": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+        "results": {"type": "array", "items": _ref(item)},
+    }, f"One page of {item} objects.")
+
+
+def _list_of(item: str) -> dict:
+    """The unpaginated list envelope (short, account-wide lists: sites, tokens)."""
+    return _object({
+        "count": {"type": "integer", "minimum": 0},
+        "results": {"type": "array", "items": _ref(item)},
+    }, f"Every {item} of the account (not paginated).")
+
+
+PROVENANCE = {
+    "provider": _nullable({**STRING, "description": "AI provider that produced the record (`offline` for the "
+                                                    "built-in provider); null until produced."}),
+    "model": _nullable({**STRING, "description": "Model that produced the record."}),
+}
+ERROR_FIELD = {"error": _nullable({**STRING, "description": "Why the last pipeline attempt on this item failed."})}
+
+# ---------------------------------------------------------------------------------------------
+# The data model of the document
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ErrorCase:
+    """One way an operation fails: status, machine code and when it happens."""
+
+    status: int
+    code: str
+    when: str
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One route of the ``api`` blueprint, described as data."""
+
+    endpoint: str  # view function name: the Flask endpoint is "api." + endpoint; also the operationId
+    method: str  # lower case HTTP method
+    path: str  # under /api/v1, exactly as registered (trailing slash included), ids as {name}
+    summary: str
+    description: str = ""
+    status: int = 200  # the success status
+    response: str | dict | None = None  # component name or inline schema of the success body; None: no body
+    response_description: str = "Success."
+    public: bool = False  # reachable without authentication (api.PUBLIC_ENDPOINTS)
+    site_scoped: bool = False  # handler calls site_from_request(): required site_id query parameter
+    query: str | None = None  # "module:Model" given to parse_query()
+    body: str | None = None  # "module:Model" given to parse_body()
+    upload: dict | None = None  # multipart/form-data schema of an upload
+    extra_errors: tuple[ErrorCase, ...] = ()
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A tag: its response schemas and its operations."""
+
+    tag: str
+    description: str
+    schemas: dict = field(default_factory=dict)
+    operations: tuple[Operation, ...] = ()
+
+
+# ---------------------------------------------------------------------------------------------
+# Resources
+# ---------------------------------------------------------------------------------------------
+
+ERROR_SCHEMA = _object({
+    "error": {**STRING, "description": "Human-readable message."},
+    "code": {**STRING, "description": "Machine code: `unauthorized`, `missing_parameter`, `not_found`, "
+                                      "`validation_error`, `invalid_state`, `bad_request`, "
+                                      "`payload_too_large`, `rate_limited`, `method_not_allowed`, …"},
+    "fields": {
+        "type": "object",
+        "additionalProperties": STRING,
+        "description": "Field → message, for `validation_error` and `missing_parameter`.",
+    },
+}, "Every error answer of the API.")
+ERROR_SCHEMA["required"] = ["error", "code"]
+
+# Schemas every resource refers to.
+SHARED_SCHEMAS = {"Error": ERROR_SCHEMA}
+
+META = Resource(
+    tag="Meta",
+    description="The API description itself.",
+    operations=(
+        Operation(
+            endpoint="openapi_json", method="get", path="/openapi.json", public=True,
+            summary="This OpenAPI 3.1 document",
+            response={
+                "type": "object",
+                "required": ["openapi", "info", "paths"],
+                "properties": {"openapi": {"const": OPENAPI_VERSION}},
+            },
+            response_description="The OpenAPI document.",
+        ),
+    ),
+)
+
+AUTH = Resource(
+    tag="Auth",
+    description="API tokens: exchange credentials for a bearer token, list and revoke the account's tokens.",
+    schemas={
+        "TokenCreated": _object({
+            "token": {**STRING, "description": "The bearer secret. Shown only this once; only its hash is stored."},
+        }),
+        "Token": _object({
+            "id": ID,
+            "name": STRING,
+            "prefix": {**STRING, "description": "The first characters of the secret, to recognise it."},
+            "created_at": TIMESTAMP,
+            "last_used_at": _nullable(TIMESTAMP),
+            "revoked_at": _nullable(TIMESTAMP),
+        }, "A token's metadata (never its secret)."),
+        "TokenList": _list_of("Token"),
+    },
+    operations=(
+        Operation(
+            endpoint="create_auth_token", method="post", path="/auth/token", public=True,
+            summary="Exchange email and password for a bearer token",
+            description="Rate limited to 10 requests a minute per client address.",
+            body="igny8.api.auth:TokenRequest", status=201, response="TokenCreated",
+            response_description="A new token for the user.",
+            extra_errors=(
+                ErrorCase(401, "unauthorized", "The email or the password is wrong."),
+                ErrorCase(429, "rate_limited", "More than 10 attempts a minute from this address."),
+            ),
+        ),
+        Operation(
+            endpoint="list_tokens", method="get", path="/auth/tokens",
+            summary="The account's tokens, revoked ones included", response="TokenList",
+        ),
+        Operation(
+            endpoint="delete_token", method="delete", path="/auth/tokens/{token_id}",
+            summary="Revoke a token of the account",
+            description="Idempotent: revoking a revoked token answers 204 again.",
+            status=204, response_description="Revoked.",
+        ),
+    ),
+)
+
+SITE = _object({
+    "id": ID,
+    "name": STRING,
+    "domain": _nullable(STRING),
+    "timezone": {**STRING, "description": "IANA time zone name, e.g. `Europe/London`."},
+    "created_at": TIMESTAMP,
+}, "A website the account produces content for.")
+
+SITES = Resource(
+    tag="Sites",
+    description="The account's websites; every Planner and Writer object belongs to one.",
+    schemas={"Site": SITE, "SiteList": _list_of("Site")},
+    operations=(
+        Operation(endpoint="sites_list", method="get", path="/sites/", summary="The account's sites",
+                  response="SiteList"),
+        Operation(
+            endpoint="sites_create", method="post", path="/sites/", summary="Create a site",
+            description="`timezone` must be an IANA zone name (default `UTC`).",
+            body="igny8.api.sites:SiteCreate", status=201, response="Site", response_description="The new site.",
+        ),
+        Operation(endpoint="sites_detail", method="get", path="/sites/{site_id}", summary="One site",
+                  response="Site"),
+    ),
+)
+
+KEYWORD_STATUS = ("new", "mapped")
+INTENT = ("informational", "commercial", "transactional", "navigational")
+
+KEYWORD = _object({
+    "id": ID,
+    "site_id": ID,
+    "keyword": {**STRING, "description": "As entered, trimmed and with runs of spaces collapsed."},
+    "volume": _nullable({"type": "integer", "minimum": 0}),
+    "difficulty": _nullable({"type": "integer", "minimum": 0, "maximum": 100}),
+    "cpc": _nullable({"type": "number", "minimum": 0}),
+    "intent": _nullable(_enum(*INTENT)),
+    "status": _enum(*KEYWORD_STATUS),
+    "cluster_id": _nullable(ID),
+    "disabled": BOOLEAN,
+    **ERROR_FIELD,
+    "created_at": TIMESTAMP,
+}, "A search term of a site with its metrics.")
+
+ROW_ERROR = _object({
+    "row": {"type": "integer", "minimum": 1, "description": "Line of the uploaded file (the header is line 1)."},
+    "error": STRING,
+}, "A rejected input row.")
+
+ADD_RESULT_PROPERTIES = {
+    "created": {"type": "integer", "minimum": 0},
+    "duplicates": {"type": "integer", "minimum": 0,
+                   "description": "Rows whose normalised keyword (trimmed, spaces collapsed, lower case) already "
+                                  "exists for the site or appears earlier in the input."},
+    "errors": {"type": "array", "items": _ref("RowError"),
+               "description": "Rejected rows. Always empty for the JSON create, which rejects the whole request "
+                              "instead."},
+}
+
+KEYWORDS_CREATE_RULES = """\
+Any invalid item rejects the whole request (400 `validation_error`, `fields` keyed
+`keywords.<index>.<field>`) and nothing is saved. Beyond the body schema: `keyword` is at most
+`KEYWORD_MAX_LENGTH` (200) characters after collapsing spaces; `volume` ≥ 0 (and below 2³¹); `difficulty` 0–100;
+`cpc` 0–99,999,999.99; `intent` is one of informational, commercial, transactional,
+navigational (case-insensitive; in a list such as `"Commercial, Informational"` the first
+wins; `n/a`, `-` and empty mean none). Values are strictly typed: `"100"` is not a number and
+`100.0` is not an integer. Keywords are unique per site after trimming, collapsing spaces and
+lowercasing; repeats count as `duplicates`."""
+
+IMPORT_RULES = """\
+Upload a CSV/TSV export in the multipart field `file`. The encoding (UTF-8, UTF-16, Windows-1252…)
+and the delimiter are detected; column names of the common exports are recognised (Keyword/Query,
+Volume/Search Volume, KD/Keyword Difficulty/Difficulty, CPC, Intent); a file of one column without
+a header is a plain keyword list. Bad rows are reported in `errors` and the good rows are still
+imported. A file that is not a text table (e.g. a spreadsheet or an image), has no keyword column,
+no rows, or more than `IMPORT_MAX_ROWS` rows (default 100,000) is refused as a whole with 400
+`validation_error` (`fields.file`)."""
+
+KEYWORDS = Resource(
+    tag="Keywords",
+    description="Planner keywords: list, bulk create and CSV import.",
+    schemas={
+        "Keyword": KEYWORD,
+        "KeywordPage": _page_of("Keyword"),
+        "RowError": ROW_ERROR,
+        "KeywordAddResult": _object(ADD_RESULT_PROPERTIES, "What adding keywords did."),
+        "ImportResult": _object({
+            **ADD_RESULT_PROPERTIES,
+            "total_rows": {"type": "integer", "minimum": 1, "description": "Data rows read (header excluded)."},
+            "encoding": {**STRING, "description": "The detected text encoding."},
+            "delimiter": {**STRING, "minLength": 1, "maxLength": 1},
+            "columns": {
+                "type": "object",
+                "description": "Which column of the file fed each field: field → header text (or a placeholder "
+                               "when the file has no header).",
+                "propertyNames": _enum("keyword", "volume", "difficulty", "cpc", "intent"),
+                "additionalProperties": STRING,
+                "required": ["keyword"],
+            },
+        }, "What a CSV import did, and how the file was read."),
+    },
+    operations=(
+        Operation(
+            endpoint="keywords_list", method="get", path="/planner/keywords/", site_scoped=True,
+            query="igny8.api.lists:KeywordQuery", summary="A site's keywords, filtered and paginated",
+            response="KeywordPage",
+        ),
+        Operation(
+            endpoint="keywords_create", method="post", path="/planner/keywords/", site_scoped=True,
+            body="igny8.api.planner:KeywordsCreate", summary="Add keywords in bulk",
+            description=KEYWORDS_CREATE_RULES, status=201, response="KeywordAddResult",
+            response_description="Counts of created and duplicate keywords.",
+        ),
+        Operation(
+            endpoint="keywords_import", method="post", path="/planner/keywords/import", site_scoped=True,
+            summary="Import keywords from a CSV export", description=IMPORT_RULES,
+            upload={
+                "type": "object",
+                "required": ["file"],
+                "properties": {"file": {"type": "string", "contentMediaType": "text/csv",
+                                        "description": "The CSV file."}},
+            },
+            status=201, response="ImportResult", response_description="The import's counts and rejected rows.",
+            extra_errors=(
+                ErrorCase(400, "missing_parameter", "No `file` field in the upload."),
+                ErrorCase(400, "validation_error", "The file cannot be imported as a whole (see the description)."),
+            ),
+        ),
+    ),
+)
+
+CLUSTER = _object({
+    "id": ID,
+    "site_id": ID,
+    "name": STRING,
+    "description": _nullable(STRING),
+    "status": _enum(*KEYWORD_STATUS),
+    "disabled": BOOLEAN,
+    "keyword_count": {"type": "integer", "minimum": 0},
+    "total_volume": {"type": "integer", "minimum": 0},
+    **PROVENANCE,
+    **ERROR_FIELD,
+    "created_at": TIMESTAMP,
+}, "A topic: related keywords one article can target.")
+
+CLUSTERS = Resource(
+    tag="Clusters",
+    description="Planner clusters of keywords.",
+    schemas={
+        "Cluster": CLUSTER,
+        "ClusterWithKeywords": _object(
+            {**CLUSTER["properties"],
+             "keywords": {"type": "array", "items": _ref("Keyword"), "description": "Highest volume first."}},
+            "A cluster with its keywords.",
+        ),
+        "ClusterPage": _page_of("Cluster"),
+    },
+    operations=(
+        Operation(endpoint="clusters_list", method="get", path="/planner/clusters/", site_scoped=True,
+                  query="igny8.api.lists:ClusterQuery", summary="A site's clusters", response="ClusterPage"),
+        Operation(endpoint="clusters_detail", method="get", path="/planner/clusters/{cluster_id}",
+                  summary="One cluster with its keywords", response="ClusterWithKeywords"),
+    ),
+)
+
+IDEAS = Resource(
+    tag="Ideas",
+    description="Planner content ideas, each with its outline.",
+    schemas={
+        "OutlineSection": _object({
+            "heading": STRING,
+            "keywords": STRINGS,
+            "word_budget": {"type": "integer", "minimum": 0},
+        }, "One section of an idea's outline."),
+        "Idea": _object({
+            "id": ID,
+            "site_id": ID,
+            "cluster_id": ID,
+            "title": STRING,
+            "description": _nullable(STRING),
+            "content_structure": {**STRING, "description": "e.g. `guide`."},
+            "content_type": {**STRING, "description": "e.g. `post`."},
+            "primary_keyword": _nullable(STRING),
+            "outline": {"type": "array", "items": _ref("OutlineSection")},
+            "target_words": {"type": "integer", "minimum": 0},
+            "status": _enum("new", "queued", "completed"),
+            **PROVENANCE,
+            **ERROR_FIELD,
+            "created_at": TIMESTAMP,
+        }, "An article idea for a cluster."),
+        "IdeaPage": _page_of("Idea"),
+    },
+    operations=(
+        Operation(endpoint="ideas_list", method="get", path="/planner/ideas/", site_scoped=True,
+                  query="igny8.api.lists:IdeaQuery", summary="A site's ideas", response="IdeaPage"),
+        Operation(endpoint="ideas_detail", method="get", path="/planner/ideas/{idea_id}", summary="One idea",
+                  response="Idea"),
+    ),
+)
+
+TASKS = Resource(
+    tag="Tasks",
+    description="Writer tasks: one writing job per idea.",
+    schemas={
+        "Task": _object({
+            "id": ID,
+            "site_id": ID,
+            "idea_id": _nullable(ID),
+            "cluster_id": _nullable(ID),
+            "title": STRING,
+            "primary_keyword": _nullable(STRING),
+            "keywords": STRINGS,
+            "target_words": {"type": "integer", "minimum": 0},
+            "status": _enum("queued", "in_progress", "completed", "failed"),
+            **ERROR_FIELD,
+            "created_at": TIMESTAMP,
+        }, "A writing task."),
+        "TaskPage": _page_of("Task"),
+    },
+    operations=(
+        Operation(endpoint="tasks_list", method="get", path="/writer/tasks/", site_scoped=True,
+                  query="igny8.api.lists:TaskQuery", summary="A site's tasks", response="TaskPage"),
+        Operation(endpoint="tasks_detail", method="get", path="/writer/tasks/{task_id}", summary="One task",
+                  response="Task"),
+    ),
+)
+
+IMAGE = _object({
+    "id": ID,
+    "site_id": ID,
+    "content_id": ID,
+    "kind": _enum("featured", "in_article"),
+    "position": {"type": "integer", "minimum": 0},
+    "prompt": STRING,
+    "alt_text": _nullable(STRING),
+    "status": _enum("pending", "generated", "failed"),
+    "url": _nullable({**STRING, "description": "Path of the generated file under `/media/`; null until generated."}),
+    "width": _nullable(INTEGER),
+    "height": _nullable(INTEGER),
+    **PROVENANCE,
+    **ERROR_FIELD,
+    "created_at": TIMESTAMP,
+}, "An image slot of an article: prompt first, file once generated.")
+
+CONTENT = _object({
+    "id": ID,
+    "site_id": ID,
+    "task_id": _nullable(ID),
+    "title": STRING,
+    "meta_title": _nullable(STRING),
+    "meta_description": _nullable(STRING),
+    "primary_keyword": _nullable(STRING),
+    "secondary_keywords": STRINGS,
+    "word_count": {"type": "integer", "minimum": 0},
+    "status": _enum("draft", "review", "approved", "rejected"),
+    "reject_reason": _nullable(STRING),
+    "reviewed_at": _nullable(TIMESTAMP),
+    **PROVENANCE,
+    **ERROR_FIELD,
+    "created_at": TIMESTAMP,
+}, "An article, without its HTML (see ContentDetail).")
+
+INVALID_STATE = ErrorCase(400, "invalid_state", "The content is not in `review`.")
+
+CONTENTS = Resource(
+    tag="Content",
+    description="Writer articles and the human review gate (approve or reject content in `review`).",
+    schemas={
+        "Content": CONTENT,
+        "ContentDetail": _object(
+            {**CONTENT["properties"], "html": STRING, "images": {"type": "array", "items": _ref("Image")}},
+            "An article with its HTML and its images (featured first, then in-article by position).",
+        ),
+        "ContentPage": _page_of("Content"),
+    },
+    operations=(
+        Operation(endpoint="content_list", method="get", path="/writer/content/", site_scoped=True,
+                  query="igny8.api.lists:ContentQuery", summary="A site's articles (without HTML)",
+                  response="ContentPage"),
+        Operation(endpoint="content_detail", method="get", path="/writer/content/{content_id}",
+                  summary="One article with its HTML and images", response="ContentDetail"),
+        Operation(endpoint="content_approve", method="post", path="/writer/content/{content_id}/approve",
+                  summary="Approve an article in review", description="Takes no body.",
+                  response="ContentDetail", response_description="The approved article.",
+                  extra_errors=(INVALID_STATE,)),
+        Operation(endpoint="content_reject", method="post", path="/writer/content/{content_id}/reject",
+                  summary="Reject an article in review, with a reason", body="igny8.api.writer:RejectBody",
+                  response="ContentDetail", response_description="The rejected article.",
+                  extra_errors=(INVALID_STATE,)),
+    ),
+)
+
+IMAGES = Resource(
+    tag="Images",
+    description="Writer images of the site's articles.",
+    schemas={"Image": IMAGE, "ImagePage": _page_of("Image")},
+    operations=(
+        Operation(endpoint="images_list", method="get", path="/writer/images/", site_scoped=True,
+                  query="igny8.api.lists:ImageQuery", summary="A site's images", response="ImagePage"),
+    ),
+)
+
+# Order is the order of tags in the document. New resources (automation) are appended here.
+RESOURCES: tuple[Resource, ...] = (META, AUTH, SITES, KEYWORDS, CLUSTERS, IDEAS, TASKS, CONTENTS, IMAGES)
+
+# Descriptions of query parameters by name, shared by every list.
+PARAMETER_DOCS = {
+    "site_id": "The site (of the caller's account). Missing → 400 `missing_parameter`; not an integer → 400 "
+               "`validation_error`; unknown or another account's → 404 `not_found`.",
+    "page": "Page number, from 1.",
+    "page_size": f"Items per page, at most {MAX_PAGE_SIZE}.",
+    "status": "Only objects in this status.",
+    "cluster_id": "Only objects of this cluster.",
+    "search": "Case-insensitive substring of the keyword (`%` and `_` are literal).",
+    "intent": "Only keywords with this search intent.",
+    "disabled": "Only disabled (true) or enabled (false) keywords.",
+    "ordering": "Sort order; `-` means descending. Keywords without volume sort last.",
+    "content_id": "Only images of this article.",
+}
+
+SECURITY_SCHEMES = {
+    "bearerAuth": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An API token from `POST /api/v1/auth/token` or `flask create-token`.",
+    },
+    "sessionCookie": {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": "session",
+        "description": "The Flask-Login session of a signed-in browser. Unsafe methods also need the "
+                       "`X-CSRFToken` header.",
+    },
+}
+
+# ---------------------------------------------------------------------------------------------
+# Assembly
+# ---------------------------------------------------------------------------------------------
+
+PATH_PARAM = re.compile(r"{([^}]+)}")
+
+
+def _model(dotted: str):
+    """The pydantic model named ``"module:Class"`` (imported late: handlers import the blueprint)."""
+    module, _, name = dotted.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def _add_component(schemas: dict, name: str, schema: dict) -> None:
+    """Put ``schema`` in the components, refusing two different schemas under one name."""
+    if name in schemas and schemas[name] != schema:
+        raise ValueError(f"two different schemas are named {name!r}")
+    schemas[name] = schema
+
+
+def _model_schema(model, schemas: dict) -> dict:
+    """The model's JSON Schema, its ``$defs`` hoisted into ``schemas``."""
+    schema = model.model_json_schema(ref_template=REF)
+    for name, sub in schema.pop("$defs", {}).items():
+        _add_component(schemas, name, sub)
+    return schema
+
+
+def _without_null(prop: dict) -> dict:
+    """A query property without pydantic's ``None`` default: absent is how a URL says "no filter"."""
+    prop = {key: value for key, value in prop.items() if key != "title"}
+    variants = prop.pop("anyOf", None)
+    if variants is not None:
+        kept = [variant for variant in variants if variant != {"type": "null"}]
+        prop = {**kept[0], **prop} if len(kept) == 1 else {"anyOf": kept, **prop}
+    if "default" in prop and prop["default"] is None:
+        del prop["default"]
+    return prop
+
+
+def _query_parameters(dotted: str, schemas: dict) -> list[dict]:
+    """OpenAPI query parameters generated from a ``parse_query`` model."""
+    schema = _model_schema(_model(dotted), schemas)
+    required = set(schema.get("required", ()))
+    params = []
+    for name, prop in schema["properties"].items():
+        param = {"name": name, "in": "query", "required": name in required, "schema": _without_null(prop)}
+        if name in PARAMETER_DOCS:
+            param["description"] = PARAMETER_DOCS[name]
+        params.append(param)
+    return params
+
+
+def _parameters(op: Operation, schemas: dict) -> list[dict]:
+    """Path ids, then ``site_id``, then the query model's parameters."""
+    params = [
+        {"name": name, "in": "path", "required": True, "schema": ID,
+         "description": f"Id of the {name.removesuffix('_id')} (of the caller's account)."}
+        for name in PATH_PARAM.findall(op.path)
+    ]
+    if op.site_scoped:
+        params.append({"name": "site_id", "in": "query", "required": True,
+                       "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
+                       "description": PARAMETER_DOCS["site_id"]})
+    if op.query:
+        params.extend(_query_parameters(op.query, schemas))
+    return params
+
+
+def _errors(op: Operation) -> list[ErrorCase]:
+    """Every error answer of ``op``: those implied by its shape, then its own."""
+    cases: list[ErrorCase] = []
+    unsafe = op.method not in ("get", "head", "options")
+    if not op.public:
+        cases.append(ErrorCase(401, "unauthorized", "No session and no valid bearer token."))
+    if op.site_scoped:
+        cases += [
+            ErrorCase(400, "missing_parameter", "`site_id` is missing."),
+            ErrorCase(400, "validation_error", "`site_id` is not an integer."),
+            ErrorCase(404, "not_found", "The site does not exist or belongs to another account."),
+        ]
+    for name in PATH_PARAM.findall(op.path):
+        cases.append(ErrorCase(404, "not_found", f"The {name.removesuffix('_id')} does not exist or belongs to "
+                                                 "another account."))
+    if op.query:
+        cases.append(ErrorCase(400, "validation_error", "A query parameter is invalid (see `fields`)."))
+    if op.body:
+        cases.append(ErrorCase(400, "validation_error", "The JSON body is missing, malformed, not an object, "
+                                                        "or a field is invalid (see `fields`)."))
+    if unsafe and not op.public:
+        cases.append(ErrorCase(400, "bad_request", "Session (cookie) auth without the `X-CSRFToken` header."))
+    if op.body or op.upload:
+        cases.append(ErrorCase(413, "payload_too_large", "The request body is larger than `MAX_UPLOAD_MB`."))
+    return cases + list(op.extra_errors)
+
+
+STATUS_TITLES = {400: "Bad request", 401: "Unauthorized", 404: "Not found", 413: "Payload too large",
+                 429: "Too many requests"}
+
+
+def _error_responses(op: Operation) -> dict:
+    """One response per error status, its ``code`` narrowed to the codes that status really carries."""
+    by_status: dict[int, list[ErrorCase]] = {}
+    for case in _errors(op):
+        by_status.setdefault(case.status, []).append(case)
+    responses = {}
+    for status, cases in sorted(by_status.items()):
+        codes = list(dict.fromkeys(case.code for case in cases))
+        lines = "\n".join(f"- `{case.code}`: {case.when}" for case in cases)
+        responses[str(status)] = {
+            "description": f"{STATUS_TITLES.get(status, 'Error')}.\n\n{lines}",
+            "content": {"application/json": {"schema": {
+                "allOf": [_ref("Error"), {"properties": {"code": {"enum": codes}}}],
+            }}},
+        }
+    return responses
+
+
+def _success_response(op: Operation) -> dict:
+    """The documented success answer."""
+    response: dict = {"description": op.response_description}
+    if op.response is not None:
+        schema = _ref(op.response) if isinstance(op.response, str) else op.response
+        response["content"] = {"application/json": {"schema": schema}}
+    return response
+
+
+def _operation(op: Operation, tag: str, schemas: dict) -> dict:
+    """The OpenAPI Operation Object of ``op``."""
+    doc: dict = {"operationId": op.endpoint, "tags": [tag], "summary": op.summary}
+    if op.description:
+        doc["description"] = op.description
+    params = _parameters(op, schemas)
+    if params:
+        doc["parameters"] = params
+    if op.body:
+        model = _model(op.body)
+        _add_component(schemas, model.__name__, _model_schema(model, schemas))
+        doc["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(model.__name__)}}}
+    elif op.upload:
+        doc["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": op.upload}}}
+    doc["responses"] = {str(op.status): _success_response(op), **_error_responses(op)}
+    if op.public:
+        doc["security"] = []
+    return doc
+
+
+def _build(resources: tuple[Resource, ...]) -> dict:
+    """Assemble the document from ``resources``."""
+    schemas: dict = dict(SHARED_SCHEMAS)
+    paths: dict = {}
+    for resource in resources:
+        for name, schema in resource.schemas.items():
+            _add_component(schemas, name, schema)
+        for op in resource.operations:
+            methods = paths.setdefault(API_PREFIX + op.path, {})
+            if op.method in methods:
+                raise ValueError(f"{op.method.upper()} {op.path} is documented twice")
+            methods[op.method] = _operation(op, resource.tag, schemas)
+    return {
+        "openapi": OPENAPI_VERSION,
+        "info": {"title": "IGNY8 Automation API", "version": "1", "description": INFO_DESCRIPTION},
+        "tags": [{"name": r.tag, "description": r.description} for r in resources],
+        "security": [{"bearerAuth": []}, {"sessionCookie": []}],
+        "paths": paths,
+        "components": {"schemas": schemas, "securitySchemes": SECURITY_SCHEMES},
+    }
+
+
+@functools.cache
+def _cached() -> dict:
+    """The document, built on first use (the routes and models are static for the process)."""
+    return _build(RESOURCES)
 
 
 def build_spec() -> dict:
-    """The OpenAPI 3.1 document."""
-    return {"openapi": "3.1.0", "info": {"title": "IGNY8 Automation API", "version": "1"}, "paths": {}}
+    """The OpenAPI 3.1 document of the ``api`` blueprint.
+
+    Built once per process; each call gets its own deep copy so a caller that edits it (a test,
+    a tool adding a ``servers`` entry) cannot change what later requests are served.
+    """
+    return copy.deepcopy(_cached())

@@ -27,6 +27,8 @@ class Account(db.Model):
 class User(UserMixin, db.Model):
     """A person who signs in; belongs to exactly one account."""
 
+    __tablename__ = "users"  # "user" is reserved in PostgreSQL
+
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), index=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -42,7 +44,7 @@ class ApiToken(db.Model):
     """A bearer token; only the SHA-256 of the secret is stored."""
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(100), default="api")
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)

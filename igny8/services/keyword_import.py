@@ -33,7 +33,9 @@ VOLUME_HEADERS = frozenset({
 })
 # Only used when there is no local volume: Ahrefs exports both and the country figure is what matters.
 GLOBAL_VOLUME_HEADERS = frozenset({"global volume", "global search volume"})
-DIFFICULTY_HEADERS = frozenset({"kd", "kd %", "kd%", "keyword difficulty", "difficulty", "keyword difficulty index"})
+DIFFICULTY_HEADERS = frozenset({
+    "kd", "kd %", "kd%", "keyword difficulty", "difficulty", "keyword difficulty index",
+})
 INTENT_HEADERS = frozenset({"intent", "intents", "keyword intent", "keyword intents", "search intent"})
 # Fuzzy fallback for unusual keyword headers such as "Keyword text".
 KEYWORDISH = ("keyword", "query", "search term")
@@ -216,7 +218,8 @@ def _records(text: str, delimiter: str):
             if record and "".join(record).strip():
                 yield start, record
     except csv.Error as exc:
-        raise ImportFileError(f"The file could not be read as CSV near line {reader.line_num}: {exc}") from None
+        message = f"The file could not be read as CSV near line {reader.line_num}: {exc}"
+        raise ImportFileError(message) from None
 
 
 def _header_name(cell: str) -> str:
@@ -283,7 +286,8 @@ def _guess_layout(head: list[tuple[int, list[str]]]) -> tuple[int | None, dict[s
     headers = ", ".join(repr(cell.strip().replace("\ufeff", "")[:40]) for cell in first[:20])
     more = f" and {len(first) - 20} more" if len(first) > 20 else ""
     raise ImportFileError(
-        f"The file has no keyword column (columns found: {headers}{more}); name the keyword column \"Keyword\""
+        f"The file has no keyword column (columns found: {headers}{more}); "
+        "name the keyword column \"Keyword\""
     )
 
 
