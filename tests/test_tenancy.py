@@ -25,6 +25,7 @@ def victim(app, make_tenant, client):
 
         ids["token"] = ApiToken.query.filter_by(account_id=owner.account_id).first().id
     ids["site"] = site_id
+    ids["run"] = client.post(f"/api/v1/automation/run_now?site_id={site_id}", headers=owner.headers).get_json()["run_id"]
     return ids
 
 
@@ -45,7 +46,7 @@ def test_every_scoped_api_route_is_404_for_another_account(app, client, make_ten
     client.post("/api/v1/sites/", json={"name": "Mine"}, headers=attacker.headers)
     checked = []
     for rule in _api_rules(app):
-        path = _fill(rule, victim) + f"?site_id={victim['site']}&run_id={victim.get('run', 1)}"
+        path = _fill(rule, victim) + f"?site_id={victim['site']}&run_id={victim['run']}"
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             kwargs = {"headers": attacker.headers}
             if method in ("POST", "PUT"):
@@ -58,7 +59,17 @@ def test_every_scoped_api_route_is_404_for_another_account(app, client, make_ten
             assert resp.status_code == 404, (method, path, resp.get_json())
             assert resp.get_json()["code"] == "not_found"
             checked.append(rule.endpoint)
-    assert len(set(checked)) >= 14
+    assert len(set(checked)) >= 27
+
+
+def test_another_accounts_run_id_alone_is_404(client, make_tenant, victim):
+    attacker = make_tenant("attacker@example.com")
+    mine = client.post("/api/v1/sites/", json={"name": "Mine"}, headers=attacker.headers).get_json()["id"]
+    for path in (f"/api/v1/automation/logs?run_id={victim['run']}",
+                 f"/api/v1/automation/run_detail?site_id={mine}&run_id={victim['run']}"):
+        assert client.get(path, headers=attacker.headers).status_code == 404
+    resp = client.post(f"/api/v1/automation/cancel?site_id={mine}&run_id={victim['run']}", headers=attacker.headers)
+    assert resp.status_code == 404
 
 
 def test_another_accounts_site_is_absent_from_lists(client, make_tenant, victim):

@@ -28,4 +28,4 @@ def require_auth():
     return None
 
 
-from igny8.api import auth, openapi, planner, sites, writer  # noqa: E402,F401
+from igny8.api import auth, automation, openapi, planner, sites, writer  # noqa: E402,F401

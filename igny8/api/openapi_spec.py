@@ -99,12 +99,12 @@ def _enum(*values: str) -> dict:
     return {"type": "string", "enum": list(values)}
 
 
-def _object(properties: dict, description: str = "") -> dict:
-    """A closed object whose every property is always present (serializers emit every key)."""
+def _object(properties: dict, description: str = "", optional: tuple[str, ...] = ()) -> dict:
+    """A closed object whose properties are all present but ``optional`` (serializers emit every key)."""
     schema = {
         "type": "object",
         "additionalProperties": False,
-        "required": list(properties),
+        "required": [name for name in properties if name not in optional],
         "properties": properties,
     }
     if description:
@@ -195,8 +195,7 @@ ERROR_SCHEMA = _object({
         "additionalProperties": STRING,
         "description": "Field → message, for `validation_error` and `missing_parameter`.",
     },
-}, "Every error answer of the API.")
-ERROR_SCHEMA["required"] = ["error", "code"]
+}, "Every error answer of the API.", optional=("fields",))
 
 # Schemas every resource refers to.
 SHARED_SCHEMAS = {"Error": ERROR_SCHEMA}
@@ -329,13 +328,15 @@ wins; `n/a`, `-` and empty mean none). Values are strictly typed: `"100"` is not
 lowercasing; repeats count as `duplicates`."""
 
 IMPORT_RULES = """\
-Upload a CSV/TSV export in the multipart field `file`. The encoding (UTF-8, UTF-16, Windows-1252…)
-and the delimiter are detected; column names of the common exports are recognised (Keyword/Query,
-Volume/Search Volume, KD/Keyword Difficulty/Difficulty, CPC, Intent); a file of one column without
-a header is a plain keyword list. Bad rows are reported in `errors` and the good rows are still
-imported. A file that is not a text table (e.g. a spreadsheet or an image), has no keyword column,
-no rows, or more than `IMPORT_MAX_ROWS` rows (default 100,000) is refused as a whole with 400
-`validation_error` (`fields.file`)."""
+Upload a keyword export in the multipart field `file`. The encoding (UTF-8 with or without BOM,
+UTF-16, legacy ones such as Windows-1252) and the delimiter (comma, tab or semicolon; with a
+semicolon, numbers use decimal commas) are detected. Column names of the common exports are
+recognised (Keyword/Query, Volume/Search Volume, KD/Keyword Difficulty/Difficulty, CPC, Intent);
+a file of one column without a header is a plain keyword list. Bad rows are reported in `errors`
+and the good rows are still imported; an unknown intent is dropped, not an error. A file that is
+not a text table (a spreadsheet, an image, an archive…), has no keyword column, no rows, or more
+than `IMPORT_MAX_ROWS` rows (default 100,000) is refused as a whole with 400 `validation_error`
+(`fields.file`) and nothing is imported."""
 
 KEYWORDS = Resource(
     tag="Keywords",
@@ -352,8 +353,8 @@ KEYWORDS = Resource(
             "delimiter": {**STRING, "minLength": 1, "maxLength": 1},
             "columns": {
                 "type": "object",
-                "description": "Which column of the file fed each field: field → header text (or a placeholder "
-                               "when the file has no header).",
+                "description": "Which column of the file fed each field: field → header text, or "
+                               "`(no header)` for a headerless list.",
                 "propertyNames": _enum("keyword", "volume", "difficulty", "cpc", "intent"),
                 "additionalProperties": STRING,
                 "required": ["keyword"],

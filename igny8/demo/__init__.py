@@ -15,7 +15,7 @@ DEMO_FILE = Path(__file__).with_name("semrush_kmt_ai-code-review_broad-match_us_
 
 def seed_demo() -> dict:
     """Create (or reuse) the demo account and site and import the demo keywords."""
-    user = find_user(DEMO_EMAIL) or create_account("Demo Agency", DEMO_EMAIL, DEMO_PASSWORD, 5000)
+    user = find_user(DEMO_EMAIL) or create_account("Demo Agency", DEMO_EMAIL, DEMO_PASSWORD, 20000)
     site = create_site(user.account_id, "AI Code Review Blog", "ai-code-review.example")
     parsed = parse_keyword_file(DEMO_FILE.read_bytes(), max_rows=100_000, max_keyword_length=200)
     result = add_keywords(site, parsed.rows, source=DEMO_FILE.name)

@@ -1,0 +1,1 @@
+"""The automation engine: stages, runner, locks, lease, credits, run log, schedule, recovery."""
