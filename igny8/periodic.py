@@ -27,7 +27,7 @@ WORKER_START_HOOKS: list[str] = ["igny8.automation.recovery.recover_stale_runs"]
 def job_id(definition: dict) -> str:
     """A stable id: the same definition always maps to the same scheduled job."""
     digest = hashlib.sha1(json.dumps(definition, sort_keys=True).encode()).hexdigest()
-    return f"periodic:{digest[:16]}"
+    return f"periodic-{digest[:16]}"  # rq accepts letters, digits, "_" and "-" only
 
 
 def register_periodic_jobs(scheduler, definitions: list[dict] | None = None) -> list[str]:

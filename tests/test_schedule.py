@@ -176,14 +176,10 @@ def test_new_york_slot_before_the_spring_gap_on_the_change_day():
     assert next_run_at(config, utc(2025, 3, 9, 6, 45)) == utc(2025, 3, 9, 7, 30)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "next_run_at compares candidate and `after` as aware datetimes sharing one ZoneInfo, which Python "
-    "compares by wall clock only (offset/fold ignored): in the repeated hour of a fall-back it returns a "
-    "slot earlier than `after`"))
 def test_new_york_slot_is_strictly_after_during_the_repeated_autumn_hour():
     # 2025-11-02 01:00-02:00 happens twice in New York. A 01:30 slot first happens at 05:30 UTC
-    # (01:30 EDT). At 06:00 UTC (= 01:00 EST, the second pass) that slot is past, yet the code
-    # returns 05:30 UTC again because wall-clock 01:30 > 01:00.
+    # (01:30 EDT). At 06:00 UTC (= 01:00 EST, the second pass) that slot is past; comparing wall
+    # clocks (01:30 > 01:00) would wrongly return 05:30 UTC again.
     config = schedule(scheduled_time="01:30", timezone="America/New_York")
     after = utc(2025, 11, 2, 6, 0)
     result = next_run_at(config, after)
@@ -191,13 +187,10 @@ def test_new_york_slot_is_strictly_after_during_the_repeated_autumn_hour():
     assert result == utc(2025, 11, 3, 6, 30)  # 01:30 EST the next day
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "same wall-clock comparison: on the spring-forward day, between 03:00 and 03:30 EDT the code's own "
-    "slot for the day (02:30 read as EST = 07:30 UTC) is still ahead, but it is skipped"))
 def test_new_york_shifted_spring_slot_is_not_skipped_inside_the_gap_hour():
     # At 07:15 UTC (03:15 EDT) the day's slot, which the code itself puts at 07:30 UTC (see the
-    # spring test above), has not happened; the code compares wall clocks (02:30 < 03:15) and
-    # returns the next day, so a config saved in that half hour misses the day's run.
+    # spring test above), has not happened; comparing wall clocks (02:30 < 03:15) would
+    # skip to the next day, so a config saved in that half hour would miss the day's run.
     config = schedule(scheduled_time="02:30", timezone="America/New_York")
     assert next_run_at(config, utc(2025, 3, 9, 7, 15)) == utc(2025, 3, 9, 7, 30)
 
@@ -498,17 +491,13 @@ def test_new_york_config_advances_to_the_next_local_slot(app, api):
     assert config_state(app, site).next_run_at == utc(2025, 11, 3, 7, 30)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "fall-back bug of next_run_at: the 06:00 UTC hourly tick on 2025-11-02 (01:00 EST) recomputes the "
-    "01:30 New York slot as 05:30 UTC, the slot it just ran, so next_run_at is not moved forward and the "
-    "config stays due"))
 def test_hourly_tick_in_the_repeated_autumn_hour_moves_next_run_at_forward(app, api):
     site = api.post("/api/v1/sites/", json={"name": "NY", "timezone": "America/New_York"}).get_json()["id"]
     configure(app, site, next_run=utc(2025, 11, 2, 5, 30), scheduled_time="01:30")  # 01:30 EDT
     now = utc(2025, 11, 2, 6, 0)
     assert len(check(app, now)["started"]) == 1
-    assert config_state(app, site).next_run_at > now  # actual: 05:30 UTC, still due
-    # The same tick again finds nothing to do (actual: claims the slot again, skipped by the guard).
+    assert config_state(app, site).next_run_at > now
+    # The same tick again finds nothing to do.
     assert check(app, now) == {"started": [], "skipped": []}
 
 
@@ -522,6 +511,13 @@ def scheduler(app, redis_url):
 
 def scheduled_ids(scheduler) -> set[str]:
     return {job.id for job in scheduler.get_jobs()}
+
+
+def test_periodic_job_ids_are_valid_rq_job_ids():
+    from rq.job import validate_job_id
+
+    for definition in PERIODIC_JOBS:
+        validate_job_id(job_id(definition))
 
 
 def test_registering_twice_holds_exactly_the_definitions(scheduler):
@@ -568,7 +564,9 @@ def test_changing_a_definition_replaces_its_job(scheduler):
 
 
 def test_registering_an_empty_list_clears_the_scheduler(scheduler):
-    register_periodic_jobs(scheduler)
+    scheduler.cron("0 * * * *", func="jobs.automation.check_scheduled_automations", id="left-over")
+    scheduler.schedule(utc(2030, 1, 1), func="jobs.automation.recover_stale_runs")
+    assert scheduler.count() == 2
     assert register_periodic_jobs(scheduler, []) == []
     assert scheduler.count() == 0
 
@@ -576,7 +574,7 @@ def test_registering_an_empty_list_clears_the_scheduler(scheduler):
 def test_a_job_scheduled_by_hand_is_cancelled_by_registration(scheduler):
     # Intended: the scheduler holds exactly the definitions (the Redash pattern), so anything
     # else in its set, even a look-alike of a definition under another id, is removed.
-    stranger_cron = scheduler.cron("*/5 * * * *", func="jobs.automation.recover_stale_runs", id="by-hand")
+    scheduler.cron("*/5 * * * *", func="jobs.automation.recover_stale_runs", id="by-hand")
     stranger_once = scheduler.schedule(utc(2030, 1, 1), func="jobs.automation.check_scheduled_automations")
     assert "by-hand" in scheduler and stranger_once in scheduler
     register_periodic_jobs(scheduler)
@@ -590,7 +588,6 @@ def test_job_id_is_stable_and_content_derived():
     assert job_id(dict(definition)) == job_id(definition)
     assert job_id(dict(reversed(list(definition.items())))) == job_id(definition)  # key order is irrelevant
     assert job_id(dict(definition, cron_string="5 * * * *")) != job_id(definition)
-    assert job_id(definition).startswith("periodic:")
     assert len({job_id(d) for d in PERIODIC_JOBS}) == len(PERIODIC_JOBS)
 
 

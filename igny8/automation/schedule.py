@@ -37,14 +37,16 @@ def _matches(local: datetime, frequency: str) -> bool:
 
 def next_run_at(config: AutomationConfig, after: datetime) -> datetime:
     """The first slot strictly after ``after`` (UTC in, UTC out)."""
-    zone = ZoneInfo(config.timezone or "UTC")
+    zone, utc = ZoneInfo(config.timezone or "UTC"), ZoneInfo("UTC")
     local = after.astimezone(zone)
     for offset in range(0, 370):
         # Build the wall-clock time per day so DST changes keep the local time.
         day = (local + timedelta(days=offset)).replace(tzinfo=None)
         candidate = _slot_on(day, config).replace(tzinfo=zone)
-        if candidate > local and _matches(candidate, config.frequency):
-            return candidate.astimezone(ZoneInfo("UTC"))
+        # Compare instants in UTC: two datetimes sharing one ZoneInfo compare by wall clock
+        # only, which is wrong in the repeated hour when clocks go back.
+        if candidate.astimezone(utc) > after.astimezone(utc) and _matches(candidate, config.frequency):
+            return candidate.astimezone(utc)
     raise ValueError("no slot within a year")  # unreachable for the three frequencies
 
 
