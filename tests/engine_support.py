@@ -51,11 +51,16 @@ class WorkerProcess:
             self._log.close()
 
     def kill(self) -> None:
-        """SIGKILL the worker and its work horse, as a crash would."""
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        """SIGKILL the worker and its work horse, as a machine crash would.
+
+        RQ puts each work horse in a session of its own (setsid), so killing the worker's
+        process group would leave the horse working: kill the horse by its parent pid first.
+        """
+        for pid in [self.proc.pid, *children(self.proc.pid)]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         self.proc.wait(10)
         self._log.close()
 
@@ -63,9 +68,9 @@ class WorkerProcess:
         """Stop gracefully if still running (test teardown)."""
         if self.proc.poll() is None:
             try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-                self.proc.wait(10)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
+                self.proc.send_signal(signal.SIGINT)  # RQ's warm shutdown
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
                 self.kill()
         if not self._log.closed:
             self._log.close()
@@ -73,6 +78,20 @@ class WorkerProcess:
     def output(self) -> str:
         """What the worker printed (for assertion messages)."""
         return self.log_path.read_text()[-4000:]
+
+
+def children(pid: int) -> list[int]:
+    """Pids whose parent is ``pid`` (from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
 
 
 def wait_for(predicate, timeout: float = 60, interval: float = 0.2, message: str = "condition"):

@@ -203,7 +203,8 @@ def test_cancel_mid_run_leaves_nothing_half_written(app, api, workers):
     wait_for(lambda: run_state(app, run_id).current_stage >= 4, 90, message="stage 4")
     resp = api.post(f"/api/v1/automation/cancel?site_id={site_id}&run_id={run_id}")
     assert resp.status_code == 200 and resp.get_json()["status"] == "cancelled"
-    wait_for(lambda: run_state(app, run_id).lease_owner is None, 60, message="worker to stop")
+    wait_for(lambda: any("Worker stopped: run cancelled" in line for line in run_log(app, run_id)), 60,
+             message="worker to stop")
     with app.app_context():
         before = snapshot(site_id)
     run = assert_consistent(app, site_id, run_id)
@@ -241,6 +242,11 @@ def test_worker_killed_in_stage_4_is_recovered_without_resume(app, app_config, a
         assert s["contents"] == s["tasks"] >= written_before
         logs = "\n".join(runlog.tail(run.id, 1000))
         assert "re-enqueued" in logs
+
+
+def run_log(app, run_id: str) -> list[str]:
+    with app.app_context():
+        return runlog.tail(run_state(app, run_id).id, 1000)
 
 
 def count_contents(app, site_id) -> int:

@@ -2,7 +2,8 @@
 
 The contract test calls each documented operation, provokes each documented status (and, for
 errors, each documented ``code``), validates every JSON body against the schema the document
-gives for that status, and finally requires that what it observed equals what is documented.
+gives for that status, and finally requires that what it observed equals what is documented
+(less the answers listed in ``NOT_EXERCISED``, each with the reason it cannot be provoked here).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
+from sqlalchemy import select
 
 from igny8.api import openapi_spec
 from tests.conftest import PASSWORD, Api
@@ -28,17 +30,25 @@ SPEC_URI = "urn:igny8:openapi"
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 SAFE_METHODS = {"get", "head", "options"}
 MISSING_ID = 999_999
+MISSING_RUN = "run_20000101_000000_000000"
+# Query parameters that name an object: the contract test fills them from the ids it built.
+QUERY_IDS = ("site_id", "run_id")
 ROOT = Path(__file__).resolve().parents[1]
+A = "/api/v1/automation/"
 
 # Documented answers the contract test does not provoke: (method, path, status, code) → why.
-# Everything documented is provoked today; keep each future entry justified.
-NOT_EXERCISED: dict[tuple[str, str, int, str], str] = {}
+NOT_EXERCISED: dict[tuple[str, str, int, str], str] = {
+    ("post", A + "run_now", 400, "queue_unavailable"):
+        "needs Redis to fail between the run's creation and its enqueue; the lock, the rate limits "
+        "and every other call of this test use the same Redis",
+}
 
 
 @pytest.fixture
 def app_config(app_config):
-    """Rate limiting on (it is off in the other tests) so the documented 429 can be observed."""
-    return {**app_config, "RATELIMIT_ENABLED": True}
+    """Rate limiting on (it is off in the other tests) so the documented 429 can be observed, and
+    CSRF checks on (also off elsewhere) so the documented ``csrf_failed`` can be."""
+    return {**app_config, "RATELIMIT_ENABLED": True, "WTF_CSRF_ENABLED": True}
 
 
 @pytest.fixture
@@ -158,44 +168,96 @@ def generate_image(image_id: int) -> None:
     db.session.commit()
 
 
+def login(client, email: str) -> str:
+    """Sign in through the login form; returns the CSRF token of the page served after login."""
+    page = client.get("/login").data.decode()
+    form_token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    resp = client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": form_token})
+    assert resp.status_code == 302
+    # Login starts a new session, so only a page served after it carries the live token.
+    return re.search(r'name="csrf-token" content="([^"]+)"', client.get("/automation").data.decode()).group(1)
+
+
+def run_now(contract, site_id: int, auth: dict) -> str:
+    """Start a run of the site (no worker runs in these tests: it stays ``running``); its run_id."""
+    started = contract.call("post", A + "run_now", query={"site_id": site_id}, expect=202, **auth).get_json()
+    assert started["status"] == "running"
+    return started["run_id"]
+
+
+def _run(run_id: str):
+    from igny8.extensions import db
+    from igny8.models import AutomationRun
+
+    return db.session.scalar(select(AutomationRun).where(AutomationRun.run_id == run_id))
+
+
+def work_on(run_id: str) -> None:
+    """Give a running run what a worker gives it (a lease, a live snapshot), so their non-null form is validated."""
+    from igny8.automation import lease
+    from igny8.automation.context import RunContext
+
+    run = _run(run_id)
+    epoch = lease.claim(run.id, "worker-host:4242")
+    assert epoch is not None
+    ctx = RunContext(run.id, run.run_id, run.site_id, run.account_id, epoch, {}, None, None, None)
+    ctx.set_processing(stage=1, stage_name="Keywords → Clusters", done=1, total=3, in_flight=["sump pump"],
+                       up_next=["pit liner"])
+    ctx.flush_processing(1)
+
+
+def run_to_completion(run_id: str) -> None:
+    """Work the run in this process (offline provider), as a worker would: every stage result gets filled."""
+    from igny8.automation import runner
+
+    assert runner.execute_run(_run(run_id).id, "worker-host:4243") == "completed"
+
+
 def arguments(op: dict, ids: dict) -> tuple[dict, dict]:
-    """Path ids and the ``site_id`` query of ``op``, taken from ``ids``."""
+    """Path ids and the id query parameters (``site_id``, ``run_id``) of ``op``, taken from ``ids``."""
     params = {p["name"]: p for p in op.get("parameters", ())}
     path_ids = {name: ids[name] for name, p in params.items() if p["in"] == "path"}
-    site = {"site_id": ids["site_id"]} if params.get("site_id", {}).get("in") == "query" else {}
-    return path_ids, site
+    query = {name: ids[name] for name in QUERY_IDS if params.get(name, {}).get("in") == "query"}
+    return path_ids, query
 
 
 def read_everything(contract, path, ids, bearer):
     """GET ``path`` for the objects in ``ids``: a 200 whose lists are not empty (so items get validated)."""
-    path_ids, site = arguments(contract.spec["paths"][path]["get"], ids)
-    body = contract.call("get", path, path_ids, site, expect=200, **bearer).get_json()
-    if "results" in body:
-        assert body["results"], f"{path}: validate at least one item"
+    path_ids, query = arguments(contract.spec["paths"][path]["get"], ids)
+    body = contract.call("get", path, path_ids, query, expect=200, **bearer).get_json()
+    for key in ("results", "runs", "lines", "stages", "breakdown"):
+        if key in body:
+            assert body[key], f"{path}: validate at least one item of {key}"
 
 
-def provoke_errors(contract, app, path, method, path_ids, site, foreign, anonymous, session, bearer):
-    """The errors every operation of this shape documents: no auth, CSRF, site_id, foreign ids, bad bodies."""
+def provoke_errors(contract, app, path, method, path_ids, query, foreign, anonymous, session, bearer):
+    """The errors every operation of this shape documents: no auth, CSRF, missing, malformed and foreign
+    ids, bad bodies."""
     op = contract.spec["paths"][path][method]
     content = op.get("requestBody", {}).get("content", {})
+    required = {p["name"] for p in op.get("parameters", ()) if p["in"] == "query" and p["required"]}
     if op.get("security") != []:
-        contract.call(method, path, path_ids, site, client=anonymous, expect=401)
+        contract.call(method, path, path_ids, query, client=anonymous, expect=401)
         if method not in SAFE_METHODS:
-            contract.call(method, path, path_ids, site, client=session, expect=400)  # no X-CSRFToken
-    if site:
-        contract.call(method, path, path_ids, {}, expect=400, **bearer)
-        contract.call(method, path, path_ids, {"site_id": "abc"}, expect=400, **bearer)
-        for missing in (foreign["site_id"], MISSING_ID):
-            contract.call(method, path, path_ids, {"site_id": missing}, expect=404, **bearer)
+            refused = contract.call(method, path, path_ids, query, client=session, expect=400)  # no X-CSRFToken
+            assert refused.get_json()["code"] == "csrf_failed"
+    for name in query:
+        others = {k: v for k, v in query.items() if k != name}
+        if name in required:
+            contract.call(method, path, path_ids, others, expect=400, **bearer)
+        if name == "site_id":
+            contract.call(method, path, path_ids, {**others, name: "abc"}, expect=400, **bearer)
+        for missing in (foreign[name], MISSING_RUN if name == "run_id" else MISSING_ID):
+            contract.call(method, path, path_ids, {**others, name: missing}, expect=404, **bearer)
     for name in path_ids:
         for missing in (foreign[name], MISSING_ID):
-            contract.call(method, path, {**path_ids, name: missing}, site, expect=404, **bearer)
+            contract.call(method, path, {**path_ids, name: missing}, query, expect=404, **bearer)
     if "application/json" in content:
-        contract.call(method, path, path_ids, site, data=b"{not json", content_type="application/json",
+        contract.call(method, path, path_ids, query, data=b"{not json", content_type="application/json",
                       expect=400, **bearer)
         oversized = {"json": {"padding": "x" * 1024}}
     if "multipart/form-data" in content:
-        contract.call(method, path, path_ids, site, data={}, content_type="multipart/form-data",
+        contract.call(method, path, path_ids, query, data={}, content_type="multipart/form-data",
                       expect=400, **bearer)
         oversized = {"data": {"file": (io.BytesIO(b"Keyword\n" + b"pump\n" * 500), "kw.csv")},
                      "content_type": "multipart/form-data"}
@@ -203,30 +265,32 @@ def provoke_errors(contract, app, path, method, path_ids, site, foreign, anonymo
         limit = app.config["MAX_CONTENT_LENGTH"]
         app.config["MAX_CONTENT_LENGTH"] = 256
         try:
-            contract.call(method, path, path_ids, site, expect=413, **oversized, **bearer)
+            contract.call(method, path, path_ids, query, expect=413, **oversized, **bearer)
         finally:
             app.config["MAX_CONTENT_LENGTH"] = limit
 
 
-def probe_query_parameters(contract, path, path_ids, site, bearer):
-    """Every documented enum value, boolean and bound of a list's query parameters is honoured."""
+def probe_query_parameters(contract, path, path_ids, query, bearer):
+    """Every documented enum value, boolean, integer and bound of a GET's query parameters is honoured."""
     op = contract.spec["paths"][path]["get"]
     for param in op.get("parameters", ()):
         name, schema = param["name"], param["schema"]
-        if param["in"] != "query" or name == "site_id":  # site_id is probed by provoke_errors
+        if param["in"] != "query" or name in QUERY_IDS:  # ids are probed by provoke_errors
             continue
         for value in schema.get("enum", ()):
-            contract.call("get", path, path_ids, {**site, name: value}, expect=200, **bearer)
+            contract.call("get", path, path_ids, {**query, name: value}, expect=200, **bearer)
         if "enum" in schema:
-            contract.call("get", path, path_ids, {**site, name: "bogus"}, expect=400, **bearer)
+            contract.call("get", path, path_ids, {**query, name: "bogus"}, expect=400, **bearer)
         if schema.get("type") == "boolean":
             for value in ("true", "false"):
-                contract.call("get", path, path_ids, {**site, name: value}, expect=200, **bearer)
+                contract.call("get", path, path_ids, {**query, name: value}, expect=200, **bearer)
+        if schema.get("type") == "integer":
+            contract.call("get", path, path_ids, {**query, name: "abc"}, expect=400, **bearer)
         if "maximum" in schema:
-            contract.call("get", path, path_ids, {**site, name: schema["maximum"]}, expect=200, **bearer)
-            contract.call("get", path, path_ids, {**site, name: schema["maximum"] + 1}, expect=400, **bearer)
+            contract.call("get", path, path_ids, {**query, name: schema["maximum"]}, expect=200, **bearer)
+            contract.call("get", path, path_ids, {**query, name: schema["maximum"] + 1}, expect=400, **bearer)
         if "minimum" in schema:
-            contract.call("get", path, path_ids, {**site, name: schema["minimum"] - 1}, expect=400, **bearer)
+            contract.call("get", path, path_ids, {**query, name: schema["minimum"] - 1}, expect=400, **bearer)
 
 
 def test_openapi_document_is_served_without_auth_and_is_valid_openapi_3_1(client):
@@ -324,7 +388,7 @@ def test_every_documented_answer_matches_what_the_api_returns(app, client, api, 
     bearer = {"headers": tenant.headers}
     anonymous = app.test_client()
     session = app.test_client()
-    assert session.post("/login", data={"email": tenant.email, "password": PASSWORD}).status_code == 302
+    csrf_token = login(session, tenant.email)
 
     site_id = api.create_site("Pumps", "pumps.example")
     second_site = api.create_site("Second", "second.example")
@@ -332,9 +396,15 @@ def test_every_documented_answer_matches_what_the_api_returns(app, client, api, 
         ids = build_pipeline(tenant.account_id, site_id)
         second = build_pipeline(tenant.account_id, second_site)
         generate_image(second["image"])
+    # Runs: one running with a worker's lease and live snapshot, one worked through to the end.
+    running, completed = run_now(contract, site_id, bearer), run_now(contract, second_site, bearer)
+    with app.app_context():
+        work_on(running)
+        run_to_completion(completed)
     token_id = api.get("/api/v1/auth/tokens").get_json()["results"][0]["id"]
-    ids = {"site_id": site_id, "token_id": token_id, **{f"{k}_id": v for k, v in ids.items()}}
-    second = {"site_id": second_site, "token_id": token_id, **{f"{k}_id": v for k, v in second.items()}}
+    ids = {"site_id": site_id, "token_id": token_id, "run_id": running, **{f"{k}_id": v for k, v in ids.items()}}
+    second = {"site_id": second_site, "token_id": token_id, "run_id": completed,
+              **{f"{k}_id": v for k, v in second.items()}}
 
     # Another account's objects: the documented 404s must also hold across tenants.
     other = make_tenant("other@example.com")
@@ -343,15 +413,17 @@ def test_every_documented_answer_matches_what_the_api_returns(app, client, api, 
     with app.app_context():
         theirs = build_pipeline(other.account_id, other_site)
     other_token = other_api.get("/api/v1/auth/tokens").get_json()["results"][0]["id"]
-    foreign = {"site_id": other_site, "token_id": other_token, **{f"{k}_id": v for k, v in theirs.items()}}
+    other_run = run_now(contract, other_site, {"headers": other.headers})
+    foreign = {"site_id": other_site, "token_id": other_token, "run_id": other_run,
+               **{f"{k}_id": v for k, v in theirs.items()}}
 
     operations = documented_operations(spec)
     for (path, method), op in operations.items():
-        path_ids, site = arguments(op, ids)
-        provoke_errors(contract, app, path, method, path_ids, site, foreign, anonymous, session, bearer)
+        path_ids, query = arguments(op, ids)
+        provoke_errors(contract, app, path, method, path_ids, query, foreign, anonymous, session, bearer)
         if method == "get":
             read_everything(contract, path, ids, bearer)
-            probe_query_parameters(contract, path, path_ids, site, bearer)
+            probe_query_parameters(contract, path, path_ids, query, bearer)
 
     # The session cookie is a documented way in.
     contract.call("get", "/api/v1/sites/", client=session, expect=200)
@@ -405,8 +477,78 @@ def test_every_documented_answer_matches_what_the_api_returns(app, client, api, 
     else:
         pytest.fail("the token endpoint never answered the documented 429")
 
+    # Automation settings: any subset; invalid values, nulls and read-only fields are refused.
+    settings = {"is_enabled": True, "frequency": "weekly", "scheduled_time": "09:30", "timezone": "Europe/Berlin",
+                "stage_4_batch_size": 3, "between_stage_delay": 5, "ai_concurrency": 2}
+    config = contract.call("put", A + "update_config", query=here, json=settings, expect=200, **bearer).get_json()
+    assert {k: config[k] for k in settings} == settings and config["next_run_at"]
+    for invalid in ({"frequency": "hourly"}, {"scheduled_time": "9:30"}, {"stage_6_batch_size": 101},
+                    {"within_stage_delay": -1}, {"ai_concurrency": "4"}, {"timezone": "Nowhere/City"},
+                    {"is_enabled": None}, {"next_run_at": None}, {"site_id": second_site}, {"colour": "blue"},
+                    [settings]):
+        refused = contract.call("put", A + "update_config", query=here, json=invalid, expect=400, **bearer)
+        assert refused.get_json()["code"] == "validation_error" and refused.get_json()["fields"], invalid
+    assert contract.call("get", A + "config", query=here, expect=200, **bearer).get_json() == config
+    # A session sends the page's CSRF token with unsafe methods.
+    contract.call("put", A + "update_config", query=here, json={"scheduled_time": "10:15"}, client=session,
+                  headers={"X-CSRFToken": csrf_token}, expect=200)
+
+    def control(action: str, run_id: str, expect: int, site: int = site_id, auth: dict = bearer) -> dict:
+        query = {"site_id": site, "run_id": run_id}
+        return contract.call("post", A + action, query=query, expect=expect, **auth).get_json()
+
+    # Runs: one active run per site; pause, resume and cancel only where the run's state allows.
+    assert contract.call("post", A + "run_now", query=here, expect=400, **bearer).get_json()["code"] == \
+        "already_running"
+    assert control("resume", running, 400)["code"] == "invalid_state"
+    paused = control("pause", running, 200)
+    assert paused["status"] == "paused" and paused["paused_at"] and paused["pause_reason"]
+    assert control("pause", running, 400)["code"] == "invalid_state"
+    ours = {**here, "run_id": running}
+    assert contract.call("get", A + "current_processing", query=ours, expect=200, **bearer).get_json() == \
+        {"processing": None}
+    current = contract.call("get", A + "current_run", query=here, expect=200, **bearer).get_json()["run"]
+    assert {**current, "lock": None} == {**paused, "lock": None}  # the lock's ttl_seconds ticks
+    resumed = control("resume", running, 200)
+    assert resumed["status"] == "running" and resumed["resumed_at"] and resumed["pause_reason"] is None
+    cancelled = control("cancel", running, 200)
+    assert cancelled["status"] == "cancelled" and cancelled["cancelled_at"] and cancelled["lock"] is None
+    for action in ("pause", "resume", "cancel"):
+        assert control(action, running, 400)["code"] == "invalid_state"
+        assert control(action, completed, 400, site=second_site)["code"] == "invalid_state"
+    # A run is found only on its own site (and account: see provoke_errors).
+    contract.call("get", A + "run_detail", query={"site_id": second_site, "run_id": running}, expect=404, **bearer)
+    control("cancel", completed, 404)
+    newest = run_now(contract, site_id, bearer)
+    history = contract.call("get", A + "history", query=here, expect=200, **bearer).get_json()["runs"]
+    assert [(r["run_id"], r["status"]) for r in history] == [(newest, "running"), (running, "cancelled")]
+    done = contract.call("get", A + "run_detail", query={"site_id": second_site, "run_id": completed}, expect=200,
+                         **bearer).get_json()["run"]
+    assert done["status"] == "completed" and all(done[f"stage_{n}_result"] is not None for n in range(1, 8))
+    assert contract.call("get", A + "current_run", query={"site_id": second_site}, expect=200,
+                         **bearer).get_json() == {"run": None}
+    tail = contract.call("get", A + "logs", query={"run_id": completed, "lines": 2}, expect=200, **bearer).get_json()
+    assert len(tail["lines"]) == 2 and tail["lines"][-1].endswith("Run completed")
+
+    # Credits: run_now needs 1.2 × the estimate, resume a non-empty balance while work is pending.
+    poor = make_tenant("poor@example.com", credits=0)
+    poor_auth = {"headers": poor.headers}
+    poor_site = Api(client, poor).create_site("Poor", "poor.example")
+    poor_here = {"site_id": poor_site}
+    assert contract.call("get", A + "estimate", query=poor_here, expect=200, **poor_auth).get_json()["sufficient"]
+    poor_run = run_now(contract, poor_site, poor_auth)  # nothing to do costs nothing
+    control("pause", poor_run, 200, site=poor_site, auth=poor_auth)
+    pending = {"keywords": [{"keyword": f"pump part {i}", "volume": 10 * i} for i in range(12)]}
+    contract.call("post", keywords, query=poor_here, json=pending, expect=201, **poor_auth)
+    estimate = contract.call("get", A + "estimate", query=poor_here, expect=200, **poor_auth).get_json()
+    assert not estimate["sufficient"] and estimate["estimated_credits"] > 0
+    assert control("resume", poor_run, 400, site=poor_site, auth=poor_auth)["code"] == "insufficient_credits"
+    control("cancel", poor_run, 200, site=poor_site, auth=poor_auth)
+    refused = contract.call("post", A + "run_now", query=poor_here, expect=400, **poor_auth).get_json()
+    assert refused["code"] == "insufficient_credits"
+
     # Read everything again: the changes above filled fields that were null (cpc, reviewed_at,
-    # reject_reason, revoked_at, …), so their non-null form is validated too.
+    # reject_reason, revoked_at, a run's paused_at, …), so their non-null form is validated too.
     for (path, method) in operations:
         if method == "get":
             for known in (ids, second):
@@ -415,6 +557,9 @@ def test_every_documented_answer_matches_what_the_api_returns(app, client, api, 
     documented_ops = set(operations)
     exercised_ops = {(path, method) for method, path, _, _ in contract.seen}
     assert exercised_ops == documented_ops
-    promised = documented_answers(spec) - set(NOT_EXERCISED)
+    documented = documented_answers(spec)
+    assert set(NOT_EXERCISED) <= documented, "NOT_EXERCISED names answers the document does not have"
+    assert not set(NOT_EXERCISED) & contract.seen, "answers in NOT_EXERCISED were observed: remove them there"
+    promised = documented - set(NOT_EXERCISED)
     assert promised - contract.seen == set(), "documented answers never observed"
     assert contract.seen - promised == set(), "observed answers missing from the document"

@@ -25,7 +25,8 @@ def victim(app, make_tenant, client):
 
         ids["token"] = ApiToken.query.filter_by(account_id=owner.account_id).first().id
     ids["site"] = site_id
-    ids["run"] = client.post(f"/api/v1/automation/run_now?site_id={site_id}", headers=owner.headers).get_json()["run_id"]
+    started = client.post(f"/api/v1/automation/run_now?site_id={site_id}", headers=owner.headers)
+    ids["run"] = started.get_json()["run_id"]
     return ids
 
 

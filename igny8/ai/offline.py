@@ -112,12 +112,13 @@ class _Tree:
     """
 
     def __init__(self, items: list[_Item]):
+        """Count stems over the batch and find the background (niche) stems."""
         self.df = Counter(t for item in items for t in item.sig)
         floor = max(BACKGROUND_MIN, BACKGROUND_SHARE * len(items))
         self.background = frozenset(t for t, c in self.df.items() if c >= floor)
 
     def _branch_key(self, token: str, count: int) -> tuple[int, int, str]:
-        """Priority of a stem as the next branch of a keyword (largest wins; the stem breaks ties)."""
+        """Sort key of a stem as a keyword's next branch: the smallest key wins, the stem breaks ties."""
         if token in self.background:
             tier = 3
         elif count < MIN_CLUSTER:
@@ -232,6 +233,55 @@ def _pack(pool: list[_Item]) -> tuple[list[list[_Item]], list[_Item]]:
     return full, left
 
 
+def _sweep(items: list[_Item], clusters: list[list[_Item]]) -> list[list[_Item]]:
+    """Place what the term tree left out, so a batch leaves little pending.
+
+    Leftovers are grouped by shared stems (connected components): a group of three or more is
+    packed into clusters in stem order; a smaller group joins the cluster with room it shares
+    the most stems with. A leftover sharing no stem with anything stays out. Returns the new
+    clusters; ``clusters`` may be extended in place.
+    """
+    placed = {id(m) for c in clusters for m in c}
+    left = [m for m in items if id(m) not in placed]
+    parent = list(range(len(left)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first_with: dict[str, int] = {}
+    for index, item in enumerate(left):
+        for stem in item.sig:
+            if stem in first_with:
+                parent[root(index)] = root(first_with[stem])
+            else:
+                first_with[stem] = index
+    components: dict[int, list[_Item]] = defaultdict(list)
+    for index, item in enumerate(left):
+        components[root(index)].append(item)
+    packed: list[list[_Item]] = []
+    spare: list[_Item] = []
+    for group in components.values():
+        if len(group) >= MIN_CLUSTER:
+            full, rest = _pack(group)
+            packed += full
+            spare += rest
+        else:
+            spare += group
+    for item in spare:
+        best, best_key = None, (0,)
+        for index, cluster in enumerate(clusters + packed):
+            if len(cluster) < MAX_CLUSTER:
+                key = (max(len(item.sig & m.sig) for m in cluster), -len(cluster), -index)
+                if key > best_key:
+                    best, best_key = cluster, key
+        if best is not None:
+            best.append(item)
+    return packed
+
+
 def cluster_items(keywords: Iterable[tuple[str, int | None]]) -> list[list[str]]:
     """Lexical clusters of ``(text, volume)`` pairs: lists of 3-10 texts, highest volume first.
 
@@ -249,6 +299,7 @@ def cluster_items(keywords: Iterable[tuple[str, int | None]]) -> list[list[str]]
     if len(items) < MIN_CLUSTER:
         return []
     clusters = _Tree(items).run(items)
+    clusters += _sweep(items, clusters)
     ordered = [sorted(c, key=lambda m: m.rank) for c in clusters]
     ordered.sort(key=lambda c: (-sum(m.volume for m in c), c[0].rank))
     return [[m.text for m in c] for c in ordered]
@@ -328,6 +379,12 @@ HEADINGS: dict[str, dict[str, tuple[str, ...]]] = {
         "close": ("Our Verdict on {C}", "Is {C} Worth It?"),
     },
 }
+
+# A question as primary keyword does not fit "{P}: The Basics"; these frame it instead.
+HOW_TO_PRIMARY_HEADINGS = (("Before You Start: What You Need to {X}",), ("Troubleshooting After You {X}",))
+QUESTION_PRIMARY_HEADINGS = (("The Short Answer: {Q}",), ("Key Takeaways: {Q}",))
+
+QUESTION_ANGLES = ("The Details", "Common Mistakes", "Practical Tips", "What Experts Check", "Costs and Options")
 
 TITLES: dict[str, tuple[str, ...]] = {
     "guide": ("{P}: The Complete Guide", "{P}: A Practical Guide", "A Beginner's Guide to {P}",
@@ -535,12 +592,17 @@ def plan_idea(keywords: Sequence[KeywordInfo], structure: str, target: int, site
         if not group:
             group.append(reusable[index % len(reusable)])
 
-    spec = HEADINGS[structure]
+    spec = dict(HEADINGS[structure])
+    if structure == "how_to" and primary.lower().startswith("how to "):
+        spec["open"], spec["close"] = HOW_TO_PRIMARY_HEADINGS
+    elif _is_question(primary):
+        spec["open"], spec["close"] = QUESTION_PRIMARY_HEADINGS
     salt = _digest(primary, structure)
     taken: set[str] = set()
     headings = []
     open_templates = spec["open"][salt % len(spec["open"]):] + spec["open"][: salt % len(spec["open"])]
-    values = {"P": _tc(primary), "C": _tc(_core(primary))}
+    values = {"P": _tc(primary), "C": _tc(_core(primary)), "Q": _question(primary),
+              "X": _tc(_strip_how_to(primary))}
     first = _unique(open_templates[0].format(**values), taken, (t.format(**values) for t in open_templates[1:]))
     taken.add(first.lower())
     headings.append(first)
@@ -548,7 +610,13 @@ def plan_idea(keywords: Sequence[KeywordInfo], structure: str, target: int, site
     for index, group in enumerate(assigned):
         rotated = [body[(salt + index + k) % len(body)] for k in range(len(body))]
         heading = _body_heading(structure, group[0], rotated[0], index + 1)
-        alternatives = (t.format(K=_tc(group[0]), n=index + 1) for t in rotated[1:])
+        if _is_question(group[0]):
+            # A question used twice cannot take "Key Things to Know About <question>"; add an angle.
+            asked = _question(group[0])
+            joint = " " if asked.endswith("?") else ": "
+            alternatives: Iterable[str] = (f"{asked}{joint}{angle}" for angle in QUESTION_ANGLES)
+        else:
+            alternatives = (t.format(K=_tc(group[0]), n=index + 1) for t in rotated[1:])
         heading = _unique(heading, taken, alternatives)
         taken.add(heading.lower())
         headings.append(heading)
@@ -587,6 +655,13 @@ INTRO_LEAD = (
     "Readers ask about {topic} more often than almost anything else, so this {label} answers them in one place.",
     "Whether you are new to {topic} or revisiting it, the sections below keep things clear and practical.",
 )
+# When the primary keyword is a question ("how to install a sump pump"), it is quoted, not used as a noun.
+INTRO_LEAD_Q = (
+    "If you have been asking \u201c{topic}\u201d, this {label} brings the answer together in one place.",
+    "\u201c{Topic}\u201d sounds like a simple question, but a few details decide the right answer for you.",
+    "This {label} answers \u201c{topic}\u201d in plain language, with advice you can act on straight away.",
+    "Plenty of people search for \u201c{topic}\u201d, and most of them want a clear, practical answer.",
+)
 INTRO_MORE = (
     "We cover what matters first, then the details that experienced people check before they decide.",
     "Each section answers one question, so you can jump straight to the part you need.",
@@ -606,7 +681,7 @@ KEYWORD_SENTENCES = (
     "Quality matters with {kw}: a slightly better choice up front often saves money over time.",
     "If you are unsure about {kw}, talking to someone with hands-on experience saves a lot of trial and error.",
     "Reading the specifications for {kw} carefully is dull, but it prevents most of the common problems.",
-    "Think about how {kw} fits into the bigger picture of {topic} rather than treating it as a separate issue.",
+    "Think about how {kw} fits into the bigger picture rather than treating it as a separate issue.",
     "Prices and options for {kw} vary widely, so compare at least two or three before you commit.",
     "Most problems with {kw} come down to a handful of causes, and they are easy to spot once you know where to look.",
     "Timing matters with {kw}, since acting early is almost always cheaper than fixing things later.",
@@ -655,6 +730,20 @@ TOPIC_SENTENCES = (
     "Over the long run, {topic} is cheaper to get right than to put right.",
     "There is a reason experienced people keep things simple with {topic}: simple setups fail less often.",
     "Your own circumstances should shape every decision about {topic}.",
+)
+TOPIC_SENTENCES_Q = (
+    "The answer to \u201c{topic}\u201d depends on a handful of factors, and most of them are easy to check.",
+    "Anyone asking \u201c{topic}\u201d should start with their own situation rather than a general rule.",
+    "It is easy to overthink \u201c{topic}\u201d; a clear plan and a few good habits cover most situations.",
+    "Experienced people answer \u201c{topic}\u201d by checking the basics first.",
+    "Most mistakes around \u201c{topic}\u201d happen when people skip the planning.",
+    "A good answer to \u201c{topic}\u201d balances cost, effort and long-term results.",
+    "Reading the instructions once, slowly, settles much of \u201c{topic}\u201d on its own.",
+    "There is no one-size-fits-all answer to \u201c{topic}\u201d, but there are clear rules of thumb.",
+    "Local conditions change the answer to \u201c{topic}\u201d more than most people expect.",
+    "Knowing why each step matters is the real answer to \u201c{topic}\u201d.",
+    "The details behind \u201c{topic}\u201d have not changed much over the years, even if the products have.",
+    "A little background makes \u201c{topic}\u201d far easier to discuss with suppliers or professionals.",
 )
 FILLER_SENTENCES = (
     "Start with the option that solves your main problem, then refine from there.",
@@ -780,6 +869,14 @@ CLOSING_SENTENCES = (
     "If you are still unsure about {topic}, start with the simplest option and build from there.",
     "A few minutes of planning today will make {topic} much easier tomorrow.",
 )
+CLOSING_SENTENCES_Q = (
+    "To sum up, the answer to \u201c{topic}\u201d comes down to a careful, step-by-step approach.",
+    "Take the points above one at a time and \u201c{topic}\u201d becomes much easier to answer.",
+    "Come back to this {label} whenever \u201c{topic}\u201d comes up again.",
+    "With the basics in place, \u201c{topic}\u201d is far less daunting than it first seemed.",
+    "If you are still unsure about \u201c{topic}\u201d, start with the simplest option and build from there.",
+    "A few minutes of planning today will make \u201c{topic}\u201d much easier to answer tomorrow.",
+)
 # Sentence openers used to vary rhythm; none may clash with a sentence's own opening words.
 TRANSITIONS = (
     "In practice, ", "As a rule, ", "On top of that, ", "Just as important, ", "In our experience, ",
@@ -875,13 +972,18 @@ class _Pen:
     """Writes one article: picks sentences deterministically and never repeats one."""
 
     def __init__(self, seed: str, topic: str, structure: str, site: str):
+        """A pen for one article; ``seed`` drives every choice, ``topic`` is the primary keyword."""
         self.seed = seed
         self.topic = topic
         self.structure = structure
         self.label = STRUCTURE_LABELS.get(structure, "guide")
-        self.site = site
+        self.site = " ".join(site.split())
         self.used: set[str] = set()
         self.templates: set[str] = set()
+        asked = _is_question(topic)
+        self.lead_bank = INTRO_LEAD_Q if asked else INTRO_LEAD
+        self.topic_bank = TOPIC_SENTENCES_Q if asked else TOPIC_SENTENCES
+        self.closing_bank = CLOSING_SENTENCES_Q if asked else CLOSING_SENTENCES
 
     def _fill(self, template: str, kw: str, first: bool = True) -> str:
         """A template with its slots filled (plain text, not yet escaped); ``first``: opens the sentence."""
@@ -898,6 +1000,8 @@ class _Pen:
         size = len(bank)
         start = _digest(self.seed, slot) % size
         order = [bank[(start + i) % size] for i in range(size)]
+        if not self.site:
+            order = [t for t in order if "{site}" not in t] or order
         fresh = [t for t in order if t not in self.templates]
         spice = _digest(self.seed, slot, "t") % 4 == 0
         for template in [*fresh, *(t for t in order if t in self.templates)]:
@@ -930,10 +1034,10 @@ class _Pen:
 
     def intro(self, budget: int) -> str:
         """The opening paragraph: the primary keyword in its first sentence."""
-        sentences = [self.pick(INTRO_LEAD, "intro", transition=False)]
+        sentences = [self.pick(self.lead_bank, "intro", transition=False)]
         n = 0
         while count_words(" ".join(sentences)) < budget - 6:
-            bank = INTRO_MORE if n % 2 == 0 else TOPIC_SENTENCES
+            bank = INTRO_MORE if n % 2 == 0 else self.topic_bank
             sentences.append(self.pick(bank, f"intro-{n}", self.topic))
             n += 1
         return " ".join(sentences)
@@ -976,12 +1080,13 @@ class _Pen:
         structure_bank = STRUCTURE_SENTENCES.get(self.structure, STRUCTURE_SENTENCES["guide"])
         # "This option..." sentences of lists and reviews only make sense under an item heading.
         if role == "open":
-            pools = (TOPIC_SENTENCES, FILLER_SENTENCES, KEYWORD_SENTENCES, FILLER_SENTENCES)
+            pools = (self.topic_bank, FILLER_SENTENCES, FILLER_SENTENCES, KEYWORD_SENTENCES, FILLER_SENTENCES,
+                     FILLER_SENTENCES)
         elif role == "close":
-            pools = (CLOSING_SENTENCES, FILLER_SENTENCES, TOPIC_SENTENCES, FILLER_SENTENCES)
+            pools = (self.closing_bank, FILLER_SENTENCES, self.topic_bank, FILLER_SENTENCES)
         else:
             # Keyword sentences only every few lines: enough to stay on topic, not keyword stuffing.
-            pools = (structure_bank, FILLER_SENTENCES, KEYWORD_SENTENCES, FILLER_SENTENCES, TOPIC_SENTENCES,
+            pools = (structure_bank, FILLER_SENTENCES, KEYWORD_SENTENCES, FILLER_SENTENCES, self.topic_bank,
                      FILLER_SENTENCES)
         total = count_words(" ".join(sentences)) + extra
         j = 0
@@ -989,8 +1094,9 @@ class _Pen:
             kw = keywords[j % len(keywords)]
             bank = pools[j % len(pools)]
             if bank is KEYWORD_SENTENCES and _is_question(kw):
-                bank = QUESTION_SENTENCES
-            candidate = self.pick(bank, f"s{index}-f{j}", kw, transition=bank is not CLOSING_SENTENCES)
+                # A quoted question reads well once per section; more often it sounds like a parrot.
+                bank = FILLER_SENTENCES
+            candidate = self.pick(bank, f"s{index}-f{j}", kw, transition=bank is not self.closing_bank)
             size = count_words(candidate)
             # Stop where the next sentence would overshoot more than it fills.
             if len(sentences) >= 2 and total + size / 2 > budget:
@@ -1080,7 +1186,7 @@ def write_article(task: TaskInfo, site: SiteInfo) -> ArticleOut:
     seen = {primary.casefold()}
     secondary = []
     for keyword in [*task.keywords, *(k for s in task.outline for k in s.keywords)]:
-        keyword = " ".join(keyword.split())
+        keyword = keyword.strip()
         if keyword and keyword.casefold() not in seen:
             seen.add(keyword.casefold())
             secondary.append(keyword)
@@ -1187,7 +1293,8 @@ class OfflineProvider:
     def cluster_keywords(self, keywords: list[KeywordInfo], site: SiteInfo) -> ClusterResult:
         """Group ``keywords`` into lexical clusters of 3-10, each named after its highest-volume keyword.
 
-        Keywords that fit no cluster are left out; the caller keeps them pending.
+        Keywords the term tree leaves out join the closest cluster with room or are packed
+        together by shared stems; only a batch of fewer than three keywords stays unclustered.
         """
         started = time.perf_counter()
         if not keywords:
@@ -1208,9 +1315,9 @@ class OfflineProvider:
         started = time.perf_counter()
         seen: set[str] = set()
         keywords = []
-        for kw in sorted(cluster.keywords, key=lambda k: _rank(" ".join(k.keyword.split()), k.volume)):
-            text = " ".join(kw.keyword.split())
-            if text and text not in seen:
+        for kw in sorted(cluster.keywords, key=lambda k: _rank(k.keyword, k.volume)):
+            text = kw.keyword
+            if text.strip() and text not in seen:
                 seen.add(text)
                 keywords.append(KeywordInfo(id=kw.id, keyword=text, volume=kw.volume, intent=kw.intent))
         if not keywords:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 _HTTP_CODES = {
@@ -50,6 +51,14 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def handle_api_error(err: ApiError):
         return err.response()
+
+    @app.errorhandler(CSRFError)
+    def handle_csrf(err: CSRFError):
+        if _wants_json():
+            return jsonify(error=f"CSRF check failed: {err.description}. Send the page's token in X-CSRFToken.",
+                           code="csrf_failed"), 400
+        return render_template("error.html", status=400,
+                               message="Your session expired or the form is stale. Reload the page and try again."), 400
 
     @app.errorhandler(HTTPException)
     def handle_http(err: HTTPException):

@@ -4,7 +4,8 @@ The document is assembled from plain data: one ``Resource`` per tag, listed in `
 at the bottom of this module. A resource holds
 
 - ``schemas``: its response objects, written by hand as JSON Schema dicts, one per serializer
-  function in ``serializers.py``. Each lists every key the serializer emits as ``required``
+  function in ``serializers.py`` (automation: the builders in ``igny8/automation/service.py``).
+  Each lists every key the serializer emits as ``required``
   and sets ``additionalProperties: false``; nullable fields use the 3.1 form
   ``{"type": ["string", "null"]}``. Build them with ``_object``/``_nullable``/``_page_of``.
 - ``operations``: one ``Operation`` per Flask route. Its ``endpoint`` is the view function's
@@ -13,12 +14,13 @@ at the bottom of this module. A resource holds
   JSON Schemas are generated here, so the description cannot drift from validation. The
   401/404/400/413 answers that follow from the operation's shape (authenticated, path ids,
   ``site_id``, a query model, a body, a session-auth unsafe method) are added by ``_errors``;
-  anything else goes in ``extra_errors``.
+  parameters a handler reads by hand (``run_id``, ``lines``) go in ``parameters`` and their
+  errors, like any other answer, in ``extra_errors``.
 
-Adding routes, e.g. the automation API (``/api/v1/automation/...``): write their response
-schemas and operations as a new ``Resource(tag="Automation", ...)`` and append it to
-``RESOURCES``; nothing else here changes. ``tests/test_openapi.py`` fails until every route of
-the ``api`` blueprint is documented, and exercises every documented status against the code.
+Adding routes: add their response schemas and operations to their ``Resource`` (or write a new
+one and append it to ``RESOURCES``); nothing else here changes. ``tests/test_openapi.py`` fails
+until every route of the ``api`` blueprint is documented, and exercises every documented status
+against the code.
 
 The handler modules are imported only when the document is first built (then cached), so
 importing this module pulls in nothing beyond what the ``api`` blueprint itself imports, and
@@ -46,7 +48,7 @@ JSON API of IGNY8 Automation: keywords → clusters → ideas → tasks → revi
 or `flask create-token`), or use the browser session cookie of a signed-in user. A session
 request with an unsafe method (POST/PUT/DELETE) must also send the page's CSRF token (the
 `csrf-token` meta tag) in an `X-CSRFToken` header, otherwise it is refused with 400
-`bad_request`; bearer requests need no CSRF token. No authentication → 401 `unauthorized`.
+`csrf_failed`; bearer requests need no CSRF token. No authentication → 401 `unauthorized`.
 
 **Tenancy.** Everything is scoped to the caller's account. A site or object of another
 account is answered exactly like a missing one: 404 `not_found`.
@@ -56,6 +58,12 @@ account is answered exactly like a missing one: 404 `not_found`.
 of nested body items are dotted paths such as `keywords.3.volume`. Malformed JSON or wrong
 types are 400, never 500. Bodies larger than `MAX_UPLOAD_MB` (default 20 MB) → 413
 `payload_too_large`.
+
+**Automation** calls name a site with `site_id` and a run with `run_id` (a string such as
+`run_20261129_015146_846ec4`); a missing `run_id` → 400 `missing_parameter`, a run of another
+account (or, with `site_id`, of another site) → 404 `not_found`. Refusals that depend on the
+run or the balance are 400 with `invalid_state`, `already_running` or `insufficient_credits`.
+Credit amounts are JSON numbers (decimals with up to four places).
 
 **Lists** of site objects are paginated: `page` (from 1) and `page_size` (1–200, default 50)
 parameters, answered with `{"count", "page", "page_size", "results"}` where `count` is the
@@ -167,6 +175,7 @@ class Operation:
     site_scoped: bool = False  # handler calls site_from_request(): required site_id query parameter
     query: str | None = None  # "module:Model" given to parse_query()
     body: str | None = None  # "module:Model" given to parse_body()
+    parameters: tuple[dict, ...] = ()  # Parameter Objects read by hand (e.g. run_id); their errors go in extra_errors
     upload: dict | None = None  # multipart/form-data schema of an upload
     extra_errors: tuple[ErrorCase, ...] = ()
 
@@ -188,7 +197,8 @@ class Resource:
 ERROR_SCHEMA = _object({
     "error": {**STRING, "description": "Human-readable message."},
     "code": {**STRING, "description": "Machine code: `unauthorized`, `missing_parameter`, `not_found`, "
-                                      "`validation_error`, `invalid_state`, `bad_request`, "
+                                      "`validation_error`, `invalid_state`, `already_running`, "
+                                      "`insufficient_credits`, `queue_unavailable`, `csrf_failed`, "
                                       "`payload_too_large`, `rate_limited`, `method_not_allowed`, …"},
     "fields": {
         "type": "object",
@@ -562,8 +572,310 @@ IMAGES = Resource(
     ),
 )
 
-# Order is the order of tags in the document. New resources (automation) are appended here.
-RESOURCES: tuple[Resource, ...] = (META, AUTH, SITES, KEYWORDS, CLUSTERS, IDEAS, TASKS, CONTENTS, IMAGES)
+# -- Automation ---------------------------------------------------------------------------
+
+STAGE_NUMBER = {"type": "integer", "minimum": 1, "maximum": 7}
+COUNT = {"type": "integer", "minimum": 0}
+CREDITS = {"type": "number", "minimum": 0, "description": "Credits (a decimal with up to four places)."}
+RUN_ID = {"type": "string", "pattern": r"^run_\d{8}_\d{6}_[0-9a-f]{6}$",
+          "description": "The run's public id: `run_<UTC date>_<UTC time>_<6 hex digits>`."}
+RUN_STATUS = ("running", "paused", "cancelled", "completed", "failed")
+TRIGGER = _enum("manual", "scheduled")
+BATCH_SIZE = {"type": "integer", "minimum": 1, "maximum": 100}
+DELAY = {"type": "integer", "minimum": 0, "maximum": 3600}
+# RunContext.set_processing writes ``datetime.isoformat()``: UTC, but with a +00:00 offset.
+SNAPSHOT_TIMESTAMP = {"type": "string", "format": "date-time",
+                      "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|\+00:00)$"}
+
+# Counters every processing stage (1–6) keeps, besides its own.
+BATCH_COUNTERS = {
+    "batches_run": COUNT,
+    "time_elapsed": {"type": "number", "minimum": 0, "description": "Seconds spent in batches."},
+    "failed": {**COUNT, "description": "Items whose AI call failed (they are skipped by this run)."},
+}
+AI_COUNTERS = {**BATCH_COUNTERS, "credits_used": {"type": "number", "minimum": 0}}
+
+
+def _stage_result(number: int, name: str, counters: dict) -> dict:
+    """``stage_N_result``: null until the stage starts, then its counters (open: counters may be added)."""
+    return {
+        "type": ["object", "null"],
+        "description": f"Stage {number} ({name}): null until the stage starts, then its counters. Keys appear as "
+                       "the stage works (`{}` right at its start); more counters may be added.",
+        "properties": counters,
+        "additionalProperties": {"type": ["number", "boolean", "string"]},
+    }
+
+
+STAGE_RESULTS = {
+    "stage_1_result": _stage_result(1, "keywords → clusters", {
+        "keywords_processed": COUNT, "clusters_created": COUNT, **AI_COUNTERS,
+        "skipped": {**BOOLEAN, "description": "True when fewer than 5 keywords were pending."},
+        "partial": {**BOOLEAN, "description": "True when the model left some keywords of a batch unclustered."},
+        "reason": {**STRING, "description": "Why the stage was skipped (only when `skipped`)."},
+    }),
+    "stage_2_result": _stage_result(2, "clusters → ideas", {
+        "clusters_processed": COUNT, "ideas_created": COUNT, **AI_COUNTERS}),
+    "stage_3_result": _stage_result(3, "ideas → tasks", {
+        "ideas_processed": COUNT, "tasks_created": COUNT, **BATCH_COUNTERS}),
+    "stage_4_result": _stage_result(4, "tasks → content", {
+        "tasks_processed": COUNT, "content_created": COUNT, "total_words": COUNT, **AI_COUNTERS}),
+    "stage_5_result": _stage_result(5, "content → image prompts", {
+        "content_processed": COUNT, "prompts_created": COUNT, **AI_COUNTERS}),
+    "stage_6_result": _stage_result(6, "image prompts → images", {
+        "images_processed": COUNT, "images_generated": COUNT, **AI_COUNTERS}),
+    "stage_7_result": _stage_result(7, "manual review gate", {
+        "ready_for_review": {**COUNT, "description": "Articles waiting in `review`."},
+        "moved_to_review": {**COUNT, "description": "Drafts this run moved to `review`."},
+    }),
+}
+
+AUTOMATION_CONFIG = _object({
+    "site_id": ID,
+    "is_enabled": {**BOOLEAN, "description": "Whether the scheduler starts runs."},
+    "frequency": _enum("daily", "weekly", "monthly"),
+    "scheduled_time": {**STRING, "pattern": r"^([01]\d|2[0-3]):[0-5]\d$",
+                       "description": "`HH:MM` in `timezone`."},
+    "timezone": {**STRING, "description": "IANA time zone of `scheduled_time` (default: the site's)."},
+    **{f"stage_{n}_batch_size": {**BATCH_SIZE, "description": f"Items per batch of stage {n}."} for n in range(1, 7)},
+    "within_stage_delay": {**DELAY, "description": "Seconds between two batches of a stage."},
+    "between_stage_delay": {**DELAY, "description": "Seconds between two stages."},
+    "ai_concurrency": {"type": "integer", "minimum": 1, "maximum": 32,
+                       "description": "AI calls a worker makes at once."},
+    "last_run_at": _nullable({**TIMESTAMP, "description": "When the last run (any trigger) started."}),
+    "next_run_at": _nullable({**TIMESTAMP, "description": "The next scheduled start; null while disabled."}),
+}, "A site's automation settings.")
+
+AUTOMATION_RUN = _object({
+    "run_id": RUN_ID,
+    "site_id": ID,
+    "trigger_type": TRIGGER,
+    "status": _enum(*RUN_STATUS),
+    "current_stage": STAGE_NUMBER,
+    "started_at": TIMESTAMP,
+    "paused_at": _nullable(TIMESTAMP),
+    "resumed_at": _nullable(TIMESTAMP),
+    "cancelled_at": _nullable(TIMESTAMP),
+    "completed_at": _nullable({**TIMESTAMP, "description": "When the run ended (completed, cancelled or failed)."}),
+    "total_credits_used": {**CREDITS, "description": "Credits charged to the run so far."},
+    "estimated_credits": _nullable({**CREDITS, "description": "The estimate when the run was started."}),
+    "error_message": _nullable({**STRING, "description": "Why the run failed or was paused by the worker."}),
+    "pause_reason": _nullable({**STRING, "description": "Why the run is paused (by the user, out of credits, "
+                                                        "provider failure)."}),
+    **STAGE_RESULTS,
+    "lock": _nullable(_object({
+        "run_id": {**STRING, "description": "The run holding the lock (normally this one)."},
+        "worker": _nullable({**STRING, "description": "`host:pid` of the worker, or `web (starting)` until a "
+                                                      "worker takes the run."}),
+        "since": _nullable(TIMESTAMP),
+        "ttl_seconds": {**INTEGER, "description": "Seconds until the lock expires unless the worker renews it."},
+    }, "The site's Redis lock while the run is active; null once it is not or the lock expired.")),
+    "lease": _object({
+        "owner": _nullable({**STRING, "description": "The worker working on the run; null when none is."}),
+        "since": _nullable({**TIMESTAMP, "description": "When the current (or last) claim was made."}),
+        "expires_at": _nullable({**TIMESTAMP, "description": "When recovery may hand the run to another worker."}),
+        "epoch": {**COUNT, "description": "How many times a worker has claimed the run (the fencing number)."},
+    }, "Which worker works on the run, in the database."),
+}, "One automation run with every stage's counters.")
+
+LOG_LINE = {**STRING, "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z (\[stage [1-7]\] )?[A-Z]+ ",
+            "description": "`<UTC time> [stage N] LEVEL message` (no stage for run-level lines)."}
+
+RUN_ID_PARAM = {
+    "name": "run_id", "in": "query", "required": True,
+    "schema": {"type": "string", "minLength": 1},
+    "example": "run_20261129_015146_846ec4",
+    "description": "The run (of the caller's account). Missing → 400 `missing_parameter`; unknown or another "
+                   "account's → 404 `not_found`; with `site_id`, a run of another site is also 404.",
+}
+OPTIONAL_RUN_ID_PARAM = {
+    **RUN_ID_PARAM, "required": False,
+    "description": "A run of the site (default: its running or paused run). Unknown, another site's or "
+                   "another account's → 404 `not_found`.",
+}
+LOG_LINES_MAX = 1000  # igny8.automation.runlog.MAX_TAIL (not imported: no worker code here)
+LINES_PARAM = {
+    "name": "lines", "in": "query", "required": False,
+    "schema": {"type": "integer", "minimum": 1, "maximum": LOG_LINES_MAX, "default": 100},
+    "description": f"How many of the last lines, 1–{LOG_LINES_MAX}. Not an integer or out of range → 400 "
+                   "`validation_error`.",
+}
+
+RUN_MISSING = ErrorCase(400, "missing_parameter", "`run_id` is missing.")
+RUN_NOT_FOUND = ErrorCase(404, "not_found", "The run does not exist, belongs to another account or to another "
+                                            "site than `site_id`.")
+NOT_RUNNING = ErrorCase(400, "invalid_state", "The run is not `running`.")
+CONTROL_DESCRIPTION = "Answers the run after the change. A worker notices the new status between items."
+
+AUTOMATION = Resource(
+    tag="Automation",
+    description="The pipeline of a site: its settings, starting a run, watching it, pausing, resuming and "
+                "cancelling it, its history and activity log, and the credits a run would need.",
+    schemas={
+        "AutomationConfig": AUTOMATION_CONFIG,
+        "RunStarted": _object({
+            "run_id": RUN_ID,
+            "status": {"const": "running"},
+        }, "A run was created and queued for a worker."),
+        "AutomationRun": AUTOMATION_RUN,
+        "CurrentRun": _object({
+            "run": {"oneOf": [_ref("AutomationRun"), {"type": "null"}],
+                    "description": "The site's running or paused run; null when none is."},
+        }),
+        "RunDetail": _object({"run": _ref("AutomationRun")}),
+        "PipelineStage": _object({
+            "number": STAGE_NUMBER,
+            "name": {**STRING, "description": "e.g. `Keywords → Clusters`."},
+            "type": {**_enum("ai", "local", "manual"),
+                     "description": "`ai`: AI calls (charged); `local`: no AI; `manual`: waits for a person."},
+            "pending": {**COUNT, "description": "Items the stage would pick up now."},
+            "status_counts": {"type": "object", "additionalProperties": COUNT,
+                              "description": "The site's objects of the stage's input type by status."},
+            "object": {**_enum("keyword", "cluster", "content_idea", "task", "content", "image"),
+                       "description": "The stage's input object type."},
+        }, "One stage of the pipeline."),
+        "PipelineOverview": _object({
+            "stages": {"type": "array", "items": _ref("PipelineStage"), "minItems": 7, "maxItems": 7,
+                       "description": "Stages 1–7 in order."},
+        }),
+        "ProcessingSnapshot": _object({
+            "run_id": RUN_ID,
+            "stage": STAGE_NUMBER,
+            "stage_name": STRING,
+            "done": {**COUNT, "description": "Items of the stage done so far."},
+            "total": {**COUNT, "description": "Items of the stage when it started (plus those done before)."},
+            "in_flight": {**STRINGS, "description": "Items being processed now."},
+            "up_next": {**STRINGS, "description": "The next items of the batch (at most 5)."},
+            "updated_at": {**SNAPSHOT_TIMESTAMP, "description": "When the worker last updated the snapshot (UTC)."},
+        }, "What the worker is doing. Until a worker takes the run only `run_id`, `stage` and `stage_name` "
+           "are present.", optional=("done", "total", "in_flight", "up_next", "updated_at")),
+        "CurrentProcessing": _object({
+            "processing": {"oneOf": [_ref("ProcessingSnapshot"), {"type": "null"}],
+                           "description": "Null when the run is not `running` (or the site has no active run)."},
+        }),
+        "RunSummary": _object({
+            "run_id": RUN_ID,
+            "status": _enum(*RUN_STATUS),
+            "trigger_type": TRIGGER,
+            "started_at": TIMESTAMP,
+            "completed_at": _nullable(TIMESTAMP),
+            "total_credits_used": CREDITS,
+            "current_stage": STAGE_NUMBER,
+            "error_message": _nullable(STRING),
+        }, "A run in the history."),
+        "RunHistory": _object({
+            "runs": {"type": "array", "items": _ref("RunSummary"), "maxItems": 20,
+                     "description": "The last 20 runs, newest first."},
+        }),
+        "RunLog": _object({
+            "run_id": RUN_ID,
+            "lines": {"type": "array", "items": LOG_LINE, "maxItems": LOG_LINES_MAX,
+                      "description": "The last lines of the run's activity log, oldest first."},
+        }),
+        "EstimateLine": _object({
+            "stage": {"type": "integer", "minimum": 1, "maximum": 6},
+            "pending": {**COUNT, "description": "Items pending for the stage now."},
+            "units": {**COUNT, "description": "Units charged: pending plus projected from earlier stages."},
+            "unit": _enum("keywords", "clusters", "ideas", "words", "contents", "images"),
+            "rate": {**CREDITS, "description": "Credits per unit."},
+            "credits": {**CREDITS, "description": "`units × rate`."},
+        }, "One stage's share of the estimate."),
+        "Estimate": _object({
+            "estimated_credits": {**CREDITS, "description": "What a full run would cost now."},
+            "breakdown": {"type": "array", "items": _ref("EstimateLine"), "description": "Stages 1–6."},
+            "current_balance": {"type": "number", "description": "The account's credit balance."},
+            "required_balance": {**CREDITS, "description": "`estimated_credits × safety_factor`."},
+            "sufficient": {**BOOLEAN, "description": "`current_balance ≥ required_balance`: run_now would start."},
+            "safety_factor": {"type": "number", "minimum": 1},
+        }, "The credits a run would need and whether the balance covers them."),
+    },
+    operations=(
+        Operation(endpoint="automation_config", method="get", path="/automation/config", site_scoped=True,
+                  summary="The site's automation settings",
+                  description="Created with defaults on first read.", response="AutomationConfig"),
+        Operation(
+            endpoint="automation_update_config", method="put", path="/automation/update_config", site_scoped=True,
+            body="igny8.api.automation:ConfigUpdate", summary="Change any subset of the settings",
+            description="Send only the fields to change. `null` is refused for every field (send the value "
+                        "instead); `site_id`, `last_run_at` and `next_run_at` are read-only. `timezone` is an "
+                        "IANA name. `next_run_at` is recomputed (null while disabled).",
+            response="AutomationConfig", response_description="The settings after the change.",
+            extra_errors=(
+                ErrorCase(400, "validation_error", "A field is `null`, or a read-only field was sent."),
+            ),
+        ),
+        Operation(
+            endpoint="automation_run_now", method="post", path="/automation/run_now", site_scoped=True,
+            summary="Start a manual run",
+            description="Takes no body. The run is created `running` and queued; a worker picks it up. The "
+                        "balance must cover the estimate × `safety_factor` (see `estimate`).",
+            status=202, response="RunStarted", response_description="The run was created and queued.",
+            extra_errors=(
+                ErrorCase(400, "already_running", "The site has a running or paused run, or its lock is held."),
+                ErrorCase(400, "insufficient_credits", "The balance is below estimate × `safety_factor`."),
+                ErrorCase(400, "queue_unavailable", "The job queue (Redis) could not take the run; the run is "
+                                                    "marked failed. Try again shortly."),
+            ),
+        ),
+        Operation(endpoint="automation_current_run", method="get", path="/automation/current_run",
+                  site_scoped=True, summary="The site's running or paused run", response="CurrentRun"),
+        Operation(endpoint="automation_pipeline_overview", method="get", path="/automation/pipeline_overview",
+                  site_scoped=True, summary="Each stage's pending count and object counts",
+                  response="PipelineOverview"),
+        Operation(
+            endpoint="automation_current_processing", method="get", path="/automation/current_processing",
+            site_scoped=True, parameters=(OPTIONAL_RUN_ID_PARAM,), summary="The live snapshot of a running run",
+            response="CurrentProcessing", extra_errors=(RUN_NOT_FOUND,),
+        ),
+        Operation(
+            endpoint="automation_pause", method="post", path="/automation/pause", site_scoped=True,
+            parameters=(RUN_ID_PARAM,), summary="Pause a running run after the item in flight",
+            description=f"Takes no body. {CONTROL_DESCRIPTION}", response="AutomationRun",
+            response_description="The paused run.", extra_errors=(RUN_MISSING, RUN_NOT_FOUND, NOT_RUNNING),
+        ),
+        Operation(
+            endpoint="automation_resume", method="post", path="/automation/resume", site_scoped=True,
+            parameters=(RUN_ID_PARAM,), summary="Resume a paused run from its current stage",
+            description=f"Takes no body. The run is queued again. {CONTROL_DESCRIPTION}", response="AutomationRun",
+            response_description="The running run.",
+            extra_errors=(
+                RUN_MISSING, RUN_NOT_FOUND,
+                ErrorCase(400, "invalid_state", "The run is not `paused`."),
+                ErrorCase(400, "insufficient_credits", "The balance is empty while work is pending."),
+            ),
+        ),
+        Operation(
+            endpoint="automation_cancel", method="post", path="/automation/cancel", site_scoped=True,
+            parameters=(RUN_ID_PARAM,), summary="Cancel a running or paused run",
+            description=f"Takes no body. For good: the item in flight is discarded, nothing of it charged. "
+                        f"{CONTROL_DESCRIPTION}",
+            response="AutomationRun", response_description="The cancelled run.",
+            extra_errors=(RUN_MISSING, RUN_NOT_FOUND,
+                          ErrorCase(400, "invalid_state", "The run is not `running` or `paused`.")),
+        ),
+        Operation(endpoint="automation_history", method="get", path="/automation/history", site_scoped=True,
+                  summary="The site's last 20 runs, newest first", response="RunHistory"),
+        Operation(
+            endpoint="automation_run_detail", method="get", path="/automation/run_detail", site_scoped=True,
+            parameters=(RUN_ID_PARAM,), summary="One run of the site, in any status", response="RunDetail",
+            extra_errors=(RUN_MISSING, RUN_NOT_FOUND),
+        ),
+        Operation(
+            endpoint="automation_logs", method="get", path="/automation/logs", parameters=(RUN_ID_PARAM, LINES_PARAM),
+            summary="The tail of a run's activity log", description="Needs no `site_id`.", response="RunLog",
+            extra_errors=(RUN_MISSING,
+                          ErrorCase(404, "not_found", "The run does not exist or belongs to another account."),
+                          ErrorCase(400, "validation_error", "`lines` is not an integer from 1 to "
+                                                             f"{LOG_LINES_MAX}.")),
+        ),
+        Operation(endpoint="automation_estimate", method="get", path="/automation/estimate", site_scoped=True,
+                  summary="The credits a run would need now, and whether the balance covers them",
+                  response="Estimate"),
+    ),
+)
+
+# Order is the order of tags in the document.
+RESOURCES: tuple[Resource, ...] = (META, AUTH, SITES, KEYWORDS, CLUSTERS, IDEAS, TASKS, CONTENTS, IMAGES, AUTOMATION)
 
 # Descriptions of query parameters by name, shared by every list.
 PARAMETER_DOCS = {
@@ -649,7 +961,7 @@ def _query_parameters(dotted: str, schemas: dict) -> list[dict]:
 
 
 def _parameters(op: Operation, schemas: dict) -> list[dict]:
-    """Path ids, then ``site_id``, then the query model's parameters."""
+    """Path ids, then ``site_id``, then the query model's parameters, then the hand-written ones."""
     params = [
         {"name": name, "in": "path", "required": True, "schema": ID,
          "description": f"Id of the {name.removesuffix('_id')} (of the caller's account)."}
@@ -661,7 +973,7 @@ def _parameters(op: Operation, schemas: dict) -> list[dict]:
                        "description": PARAMETER_DOCS["site_id"]})
     if op.query:
         params.extend(_query_parameters(op.query, schemas))
-    return params
+    return params + list(op.parameters)
 
 
 def _errors(op: Operation) -> list[ErrorCase]:
@@ -685,7 +997,7 @@ def _errors(op: Operation) -> list[ErrorCase]:
         cases.append(ErrorCase(400, "validation_error", "The JSON body is missing, malformed, not an object, "
                                                         "or a field is invalid (see `fields`)."))
     if unsafe and not op.public:
-        cases.append(ErrorCase(400, "bad_request", "Session (cookie) auth without the `X-CSRFToken` header."))
+        cases.append(ErrorCase(400, "csrf_failed", "Session (cookie) auth without the `X-CSRFToken` header."))
     if op.body or op.upload:
         cases.append(ErrorCase(413, "payload_too_large", "The request body is larger than `MAX_UPLOAD_MB`."))
     return cases + list(op.extra_errors)

@@ -18,7 +18,7 @@ from igny8.ai.base import SiteInfo
 from igny8.automation import credits, runlog
 from igny8.extensions import db
 from igny8.models import AutomationRun
-from igny8.models.base import ZERO, utcnow
+from igny8.models.base import ZERO, isoformat, utcnow
 
 
 class Conflict(Exception):
@@ -59,11 +59,12 @@ class RunContext:
     # -- control -------------------------------------------------------------------------
 
     def check_control(self) -> StopReason | None:
-        """Read the run's status: the web process pauses or cancels by writing it."""
+        """Read the run's status: the web process pauses or cancels by writing it.
+
+        The database decides, not the heartbeat: a heartbeat that fails because the run was
+        cancelled must read as "cancelled", not as a lost lease.
+        """
         if self.stop is not None:
-            return self.stop
-        if self.heartbeat is not None and self.heartbeat.lost.is_set():
-            self.stop = StopReason("lease_lost", "Another worker took over this run")
             return self.stop
         status, epoch = db.session.execute(
             select(AutomationRun.status, AutomationRun.epoch).where(AutomationRun.id == self.run_pk)
@@ -169,7 +170,7 @@ class RunContext:
 
     def set_processing(self, **snapshot) -> None:
         """Update the live snapshot shown by current_processing (kept in memory until saved)."""
-        self.processing = {**(self.processing or {}), **snapshot, "updated_at": utcnow().isoformat()}
+        self.processing = {**(self.processing or {}), **snapshot, "updated_at": isoformat(utcnow())}
 
     def flush_processing(self, number: int) -> None:
         """Persist the snapshot and stage counters now (at stage and batch boundaries)."""

@@ -18,7 +18,6 @@ from igny8.models import AutomationRun
 from igny8.models.base import utcnow
 
 
-
 def lease_seconds() -> int:
     """How long a claim lives without a heartbeat."""
     return int(current_app.config.get("AUTOMATION_LEASE_SECONDS", 45))

@@ -170,4 +170,5 @@ def _fail(run_pk: int, epoch: int, exc: Exception) -> str:
     if result.rowcount:
         runlog.write(run_pk, f"Run failed: {message}", level="error")
         return "failed"
+    runlog.write(run_pk, f"Worker error after the run left its hands: {message}", level="warning")
     return "lease_lost"

@@ -197,6 +197,9 @@ def cancel(run: AutomationRun) -> AutomationRun:
                                                f"{run.status}")
     now = utcnow()
     run.status, run.cancelled_at, run.completed_at, run.processing = "cancelled", now, now, None
+    # A live worker notices within a second and drops its item; a dead one must not keep
+    # showing as the owner of a finished run.
+    run.lease_owner, run.lease_expires_at = None, None
     db.session.commit()
     runlog.write(run.id, "Run cancelled")
     locks.release(run.site_id, run.run_id)

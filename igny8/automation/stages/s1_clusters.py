@@ -49,14 +49,21 @@ class ClusterStage(Stage):
         """``ai_concurrency`` chunks of ``stage_1_batch_size`` keywords, similar words together."""
         size = self.batch_size(ctx)
         chunks = max(1, int(ctx.config.get("ai_concurrency", 4)))
+        limit = size * chunks
+        # Look a little past the batch: a tail too small to cluster rides with the last chunk.
         rows = db.session.scalars(
-            self.runnable_query(ctx).order_by(Keyword.keyword_key).limit(size * chunks)
+            self.runnable_query(ctx).order_by(Keyword.keyword_key).limit(limit + MIN_KEYWORDS)
         ).all()
         db.session.commit()
+        if len(rows) >= limit + MIN_KEYWORDS:
+            rows = rows[:limit]
         rows = [r for r in rows if (1, r.id) not in ctx.attempted]
+        bounds = list(range(0, len(rows), size))
+        if len(bounds) > 1 and len(rows) - bounds[-1] < MIN_KEYWORDS:
+            bounds.pop()
         items = []
-        for start in range(0, len(rows), size):
-            chunk = rows[start:start + size]
+        for index, start in enumerate(bounds):
+            chunk = rows[start:bounds[index + 1] if index + 1 < len(bounds) else len(rows)]
             infos = [KeywordInfo(r.id, r.keyword, r.volume, r.intent) for r in chunk]
             ids = sorted(r.id for r in chunk)
             items.append(WorkItem(key=f"keywords:{ids[0]}-{ids[-1]}:{len(ids)}",
