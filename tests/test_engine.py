@@ -334,3 +334,38 @@ def test_run_that_runs_out_of_credits_pauses_with_a_reason(app, api, tenant, wor
     worker = workers(burst=True)
     assert worker.wait(120) == 0, worker.output()
     assert assert_consistent(app, site_id, run_id).status == "completed"
+
+
+def test_stage_1_with_fewer_than_five_keywords_is_skipped_with_a_reason(app, api):
+    from igny8.automation import runner
+
+    site_id = make_site(api, 3)
+    run_id = run_now(api, site_id)
+    with app.app_context():
+        assert runner.execute_run(run_state(app, run_id).id, "inline") == "completed"
+    run = run_state(app, run_id)
+    assert run.stage_1_result["skipped"] is True and "at least 5" in run.stage_1_result["reason"]
+    assert any("Skipped: 3 pending keywords" in line for line in run_log(app, run_id))
+    with app.app_context():
+        assert count(Cluster, site_id) == 0 and count(Keyword, site_id, Keyword.status == "new") == 3
+
+
+def test_unexpected_error_fails_the_run_logs_it_and_releases_the_lock(app, api, monkeypatch):
+    from igny8.automation import locks, runner
+    from igny8.automation.stages import STAGES
+
+    site_id = make_site(api, 20)
+    run_id = run_now(api, site_id)
+
+    def explode(ctx):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(STAGES[3], "run", explode)
+    with app.app_context():
+        assert runner.execute_run(run_state(app, run_id).id, "inline") == "failed"
+        assert locks.holder(site_id) is None
+    run = run_state(app, run_id)
+    assert run.status == "failed" and "disk on fire" in run.error_message and run.completed_at
+    assert run.stage_1_result["clusters_created"] > 0  # work before the error is kept
+    assert any("Run failed: RuntimeError: disk on fire" in line for line in run_log(app, run_id))
+    assert api.post(f"/api/v1/automation/run_now?site_id={site_id}").status_code == 202
