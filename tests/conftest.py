@@ -101,6 +101,10 @@ def app_config(database, redis_url, tmp_path):
         "WTF_CSRF_ENABLED": False,
         "SECRET_KEY": "test-secret",
         "IMAGE_SIZE": "256x256",
+        # The machine's own AI settings must never leak into tests: offline unless a test says so.
+        "OPENAI_API_KEY": None,
+        "OPENAI_BASE_URL": None,
+        "RUNWARE_API_KEY": None,
     }
 
 

@@ -29,4 +29,4 @@ def require_auth():
     return None
 
 
-from igny8.api import auth, automation, openapi, planner, sites, writer  # noqa: E402,F401
+from igny8.api import auth, automation, openapi, planner, settings, sites, writer  # noqa: E402,F401

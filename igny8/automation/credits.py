@@ -8,6 +8,10 @@ about — roughly one credit per 100 words of finished writing.
 * content: 1 per 100 words written — the expensive step, priced by length.
 * image prompts: 1 per content — a short call.
 * images: 2 per image — image models cost more per call than text.
+
+When the provider reports token usage (OpenAI and compatible servers), a text call is charged
+by its real usage instead: 1.5 credits per 1,000 prompt tokens and 7.5 per 1,000 completion
+tokens — about the same as the table above for typical calls (100 words ≈ 133 tokens).
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ DEFAULT_COSTS = {
     "content_per_100_words": Decimal("1"),
     "image_prompts_per_content": Decimal("1"),
     "image_per_image": Decimal("2"),
+    "per_1k_input_tokens": Decimal("1.5"),
+    "per_1k_output_tokens": Decimal("7.5"),
 }
 
 # Projections for items that do not exist yet when the estimate is made.
@@ -69,6 +75,15 @@ def quantize(amount: Decimal) -> Decimal:
 def content_cost(words: int) -> Decimal:
     """What an article of ``words`` words costs."""
     return quantize(costs()["content_per_100_words"] * Decimal(words) / 100)
+
+
+def usage_cost(usage, fallback: Decimal) -> Decimal:
+    """The price of one AI call: by its tokens when the provider reported them, else ``fallback``."""
+    if usage is None or usage.tokens_in is None or usage.tokens_out is None:
+        return quantize(fallback)
+    table = costs()
+    return quantize(table["per_1k_input_tokens"] * usage.tokens_in / 1000
+                    + table["per_1k_output_tokens"] * usage.tokens_out / 1000)
 
 
 def charge(

@@ -10,8 +10,6 @@ import logging
 import os
 import socket
 
-from flask import current_app
-
 from igny8.ai import image_provider_for, text_provider_for
 from igny8.ai.base import SiteInfo
 from igny8.automation import lease, locks, runlog
@@ -20,6 +18,7 @@ from igny8.automation.stages import STAGES
 from igny8.extensions import db, redis_connection
 from igny8.models import AutomationConfig, AutomationRun, Site
 from igny8.models.base import utcnow
+from igny8.services.integrations import effective
 
 logger = logging.getLogger("igny8.automation")
 
@@ -73,7 +72,7 @@ def _context(run: AutomationRun, epoch: int) -> RunContext:
     site = db.session.get(Site, run.site_id)
     config = db.session.query(AutomationConfig).filter_by(site_id=run.site_id).one_or_none()
     snapshot = {f: getattr(config, f) for f in CONFIG_FIELDS} if config else {}
-    snapshot["image_size"] = current_app.config["IMAGE_SIZE"]
+    snapshot["image_size"] = effective(run.account_id).image_size
     results = {n: dict(run.stage_result(n)) for n in STAGES if run.stage_result(n)}
     ctx = RunContext(
         run_pk=run.id, run_id=run.run_id, site_id=run.site_id, account_id=run.account_id, epoch=epoch,

@@ -167,8 +167,15 @@ class Stage:
         self._save(item, answer, ctx)
 
     def _save(self, item: WorkItem, answer, ctx: RunContext) -> None:
+        charged = []
+
+        def work(result):
+            amount = self.save(item, answer, ctx, result)
+            charged.append(amount)
+            return amount
+
         try:
-            saved = ctx.save(self.number, lambda result: self.save(item, answer, ctx, result), item.label)
+            saved = ctx.save(self.number, work, item.label)
         except AIError as exc:  # save-time validation of the answer
             from igny8.extensions import db as _db
 
@@ -176,6 +183,12 @@ class Stage:
             ctx.fail_item(self.number, self.model, item.ids, item.label, exc.reason)
             return
         if saved:
+            usage = getattr(answer, "usage", None)
+            if usage is not None and usage.provider != "offline":
+                # Real provider calls are worth a line each: model, tokens, latency, request id.
+                ctx.log(f"{item.label}: saved; {charged[-1] or 0} credits; {usage.model}, "
+                        f"{usage.tokens_in}/{usage.tokens_out} tokens, {usage.latency_ms} ms, "
+                        f"request {usage.request_id}", self.number)
             processing = ctx.processing or {}
             ctx.set_processing(done=processing.get("done", 0) + 1,
                                in_flight=[x for x in processing.get("in_flight", []) if x != item.label])

@@ -115,7 +115,7 @@ class ClusterStage(Stage):
             result["partial"] = True
         result["keywords_processed"] = result.get("keywords_processed", 0) + len(item.payload)
         result["clusters_created"] = result.get("clusters_created", 0) + created
-        amount = credits.costs()["clustering_per_keyword"] * len(used)
+        amount = credits.usage_cost(answer.usage, credits.costs()["clustering_per_keyword"] * len(used)) if used else 0
         return credits.charge(
             ctx.account_id, amount, self.idempotency_key(ctx, item), operation="clustering",
             run_pk=ctx.run_pk, site_id=ctx.site_id, stage=1, object_type="keyword_batch",

@@ -66,7 +66,8 @@ class IdeasStage(Stage):
         result["clusters_processed"] = result.get("clusters_processed", 0) + 1
         result["ideas_created"] = result.get("ideas_created", 0) + len(ideas)
         return credits.charge(
-            ctx.account_id, credits.costs()["ideas_per_cluster"], self.idempotency_key(ctx, item),
+            ctx.account_id, credits.usage_cost(answer.usage, credits.costs()["ideas_per_cluster"]),
+            self.idempotency_key(ctx, item),
             operation="ideas", run_pk=ctx.run_pk, site_id=ctx.site_id, stage=2, object_type="cluster",
             object_id=cluster.id, usage=answer.usage, note=f"{len(ideas)} ideas",
         )

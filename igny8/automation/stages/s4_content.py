@@ -72,7 +72,8 @@ class ContentStage(Stage):
         result["content_created"] = result.get("content_created", 0) + 1
         result["total_words"] = result.get("total_words", 0) + words
         return credits.charge(
-            ctx.account_id, credits.content_cost(words), self.idempotency_key(ctx, item), operation="content",
+            ctx.account_id, credits.usage_cost(answer.usage, credits.content_cost(words)),
+            self.idempotency_key(ctx, item), operation="content",
             run_pk=ctx.run_pk, site_id=ctx.site_id, stage=4, object_type="task", object_id=task.id,
             usage=answer.usage, note=f"{words} words",
         )

@@ -60,7 +60,8 @@ class ImagePromptsStage(Stage):
         result["content_processed"] = result.get("content_processed", 0) + 1
         result["prompts_created"] = result.get("prompts_created", 0) + len(slots)
         return credits.charge(
-            ctx.account_id, credits.costs()["image_prompts_per_content"], self.idempotency_key(ctx, item),
+            ctx.account_id, credits.usage_cost(answer.usage, credits.costs()["image_prompts_per_content"]),
+            self.idempotency_key(ctx, item),
             operation="image_prompts", run_pk=ctx.run_pk, site_id=ctx.site_id, stage=5, object_type="content",
             object_id=content.id, usage=answer.usage, note=f"{len(slots)} prompts",
         )

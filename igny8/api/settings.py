@@ -1,0 +1,122 @@
+"""Account settings: AI integration (``/api/v1/settings/integration``) and the credit ledger."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from flask import jsonify
+from flask_login import current_user
+from pydantic import Field, field_validator
+from sqlalchemy import select
+
+from igny8.api import bp
+from igny8.api.errors import validation_error
+from igny8.api.lists import PageQuery, page_response
+from igny8.api.validation import Body, parse_body, parse_query
+from igny8.extensions import db
+from igny8.models import AutomationRun, CreditTransaction
+from igny8.models.base import isoformat
+from igny8.services import integrations
+
+ModelName = Field(default=None, max_length=200)
+
+
+class ModelsIn(Body):
+    """A chat model per AI function (empty string = use the default)."""
+
+    clustering: str | None = ModelName
+    ideas: str | None = ModelName
+    content: str | None = ModelName
+    image_prompts: str | None = ModelName
+
+
+class PromptsIn(Body):
+    """Prompt template overrides per AI function (empty string = the built-in prompt)."""
+
+    clustering: str | None = Field(default=None, max_length=20000)
+    ideas: str | None = Field(default=None, max_length=20000)
+    content: str | None = Field(default=None, max_length=20000)
+    image_prompts: str | None = Field(default=None, max_length=20000)
+
+
+class IntegrationUpdate(Body):
+    """Any subset of the integration settings."""
+
+    provider: Literal["auto", "offline", "openai"] | None = None
+    api_key: str | None = Field(default=None, max_length=500)
+    base_url: str | None = Field(default=None, max_length=500)
+    models: ModelsIn | None = None
+    image_provider: Literal["auto", "offline", "openai", "runware"] | None = None
+    image_model: str | None = Field(default=None, max_length=100)
+    image_size: str | None = Field(default=None, pattern=r"^\d{3,4}x\d{3,4}$")
+    runware_api_key: str | None = Field(default=None, max_length=500)
+    request_timeout: int | None = Field(default=None, ge=5, le=900)
+    max_retries: int | None = Field(default=None, ge=0, le=10)
+    prompt_overrides: PromptsIn | None = None
+
+    @field_validator("base_url")
+    @classmethod
+    def http_url(cls, value: str | None) -> str | None:
+        """An http(s) URL, or empty for the default."""
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+
+class LedgerQuery(PageQuery):
+    """Filters of the ledger."""
+
+    run_id: str | None = Field(default=None, max_length=40)
+
+
+@bp.get("/settings/integration")
+def integration_get():
+    """The account's AI settings (keys masked)."""
+    return jsonify(integrations.settings_json(integrations.get_settings(current_user.account_id)))
+
+
+@bp.put("/settings/integration")
+def integration_update():
+    """Change AI settings; invalid values → 400 with fields."""
+    body = parse_body(IntegrationUpdate)
+    changes = body.model_dump(exclude_unset=True)
+    for name in ("models", "prompt_overrides"):
+        if name in changes and changes[name] is not None:
+            changes[name] = {k: v for k, v in changes[name].items() if v is not None}
+    try:
+        row = integrations.update_settings(current_user.account_id, changes)
+    except integrations.IntegrationError as exc:
+        raise validation_error({exc.field: exc.message}) from None
+    return jsonify(integrations.settings_json(row))
+
+
+@bp.post("/settings/integration/test")
+def integration_test():
+    """Call the configured AI server once; reports what it supports."""
+    return jsonify(integrations.test_connection(current_user.account_id))
+
+
+def ledger_json(row: CreditTransaction, run_ids: dict[int, str]) -> dict:
+    """One ledger row."""
+    return {
+        "id": row.id, "amount": row.amount, "balance_after": row.balance_after, "operation": row.operation,
+        "run_id": run_ids.get(row.run_id), "site_id": row.site_id, "stage": row.stage,
+        "object_type": row.object_type, "object_id": row.object_id, "provider": row.provider, "model": row.model,
+        "tokens_in": row.tokens_in, "tokens_out": row.tokens_out, "request_id": row.request_id,
+        "latency_ms": row.latency_ms, "note": row.note, "created_at": isoformat(row.created_at),
+    }
+
+
+@bp.get("/billing/ledger")
+def ledger_list():
+    """The account's credit ledger, newest first, optionally for one run."""
+    params = parse_query(LedgerQuery)
+    query = select(CreditTransaction).where(CreditTransaction.account_id == current_user.account_id)
+    if params.run_id:
+        run_pk = select(AutomationRun.id).where(AutomationRun.run_id == params.run_id,
+                                                AutomationRun.account_id == current_user.account_id)
+        query = query.where(CreditTransaction.run_id.in_(run_pk))
+    query = query.order_by(CreditTransaction.id.desc())
+    runs = dict(db.session.execute(select(AutomationRun.id, AutomationRun.run_id).where(
+        AutomationRun.account_id == current_user.account_id)).all())
+    return page_response(query, params, lambda row: ledger_json(row, runs))

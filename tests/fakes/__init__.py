@@ -1,0 +1,1 @@
+"""Test doubles that run as real local servers (see ``README.md`` in this folder)."""
