@@ -23,6 +23,9 @@ def worker_env(app_config: dict, **extra) -> dict:
         AUTOMATION_LEASE_SECONDS=str(app_config.get("AUTOMATION_LEASE_SECONDS", 45)),
         AUTOMATION_HEARTBEAT_SECONDS=str(app_config.get("AUTOMATION_HEARTBEAT_SECONDS", 10)),
     )
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "RUNWARE_API_KEY", "RUNWARE_BASE_URL"):
+        if app_config.get(name):
+            env[name] = app_config[name]
     env.update({k: str(v) for k, v in extra.items()})
     return env
 

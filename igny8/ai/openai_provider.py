@@ -156,6 +156,9 @@ class OpenAIProvider:
             except openai.APIStatusError as exc:
                 raise AIError(f"the AI server answered {exc.status_code}") from None
             else:
+                if not hasattr(completion, "choices"):
+                    # The SDK hands back a bare string when a server answers 200 with non-JSON.
+                    raise AIError("the AI server sent a response that is not a chat completion")
                 choice = completion.choices[0] if completion.choices else None
                 content = (choice.message.content if choice and choice.message else None) or ""
                 usage = AIUsage(
@@ -191,6 +194,8 @@ class OpenAIProvider:
     def probe(self) -> str:
         """Find the best response format the server supports (for "test connection")."""
         self.mode = "json_schema"
+        # Each refused format would otherwise cost the SDK's retries and back-off.
+        self.client = self.client.with_options(max_retries=0)
         schema = {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"],
                   "additionalProperties": False}
         content, _ = self._call("clustering", [{"role": "user", "content": 'Answer with JSON: {"ok": true}'}],

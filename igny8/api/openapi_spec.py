@@ -4,7 +4,8 @@ The document is assembled from plain data: one ``Resource`` per tag, listed in `
 at the bottom of this module. A resource holds
 
 - ``schemas``: its response objects, written by hand as JSON Schema dicts, one per serializer
-  function in ``serializers.py`` (automation: the builders in ``igny8/automation/service.py``).
+  function in ``serializers.py`` (automation: the builders in ``igny8/automation/service.py``;
+  settings: ``integrations.settings_json``; billing: ``settings.ledger_json``).
   Each lists every key the serializer emits as ``required``
   and sets ``additionalProperties: false``; nullable fields use the 3.1 form
   ``{"type": ["string", "null"]}``. Build them with ``_object``/``_nullable``/``_page_of``.
@@ -35,6 +36,7 @@ import importlib
 import re
 from dataclasses import dataclass, field
 
+from igny8.services.integrations import FUNCTIONS, IMAGE_PROVIDERS, PROVIDERS, RESPONSE_FORMATS
 from igny8.services.pagination import MAX_PAGE_SIZE
 
 OPENAPI_VERSION = "3.1.0"
@@ -65,9 +67,9 @@ account (or, with `site_id`, of another site) → 404 `not_found`. Refusals that
 run or the balance are 400 with `invalid_state`, `already_running` or `insufficient_credits`.
 Credit amounts are JSON numbers (decimals with up to four places).
 
-**Lists** of site objects are paginated: `page` (from 1) and `page_size` (1–200, default 50)
-parameters, answered with `{"count", "page", "page_size", "results"}` where `count` is the
-total of the filtered list. Unknown query parameters are ignored.
+**Lists** of site objects and the credit ledger are paginated: `page` (from 1) and `page_size`
+(1–200, default 50) parameters, answered with `{"count", "page", "page_size", "results"}` where
+`count` is the total of the filtered list. Unknown query parameters are ignored.
 
 **Conventions.** Timestamps are ISO 8601 UTC with a `Z` suffix. Paths work with and without a
 trailing slash; this document uses the form the server registers.
@@ -874,8 +876,150 @@ AUTOMATION = Resource(
     ),
 )
 
+# -- Settings and billing (account-scoped: no site_id) --------------------------------------
+
+AI_FUNCTION = _enum(*FUNCTIONS)
+PROVIDER_DOC = "`auto`: OpenAI when a key is set (here or in the environment), else offline."
+IMAGE_PROVIDER_DOC = "`auto`: OpenAI images when the text provider is OpenAI, else offline."
+IMAGE_SIZE = {**STRING, "description": "`<width>x<height>` in pixels, e.g. `1024x1024`."}
+
+
+def _per_function(value: dict, description: str, everyone: bool = False) -> dict:
+    """An object keyed by AI function (``everyone``: all four are present)."""
+    schema = {"type": "object", "propertyNames": AI_FUNCTION, "additionalProperties": value,
+              "description": description}
+    if everyone:
+        schema["required"] = list(FUNCTIONS)
+    return schema
+
+
+INTEGRATION_SETTINGS = _object({
+    "provider": {**_enum(*PROVIDERS), "description": f"The chosen text provider. {PROVIDER_DOC}"},
+    "effective_provider": {**_enum("openai", "offline"), "description": "The provider jobs use now."},
+    "has_api_key": {**BOOLEAN, "description": "Whether the account stored an API key."},
+    "api_key_last4": _nullable({**STRING, "maxLength": 4,
+                                "description": "The last four characters of the stored key; null without one."}),
+    "uses_environment_key": {**BOOLEAN, "description": "No key is stored and the server's `OPENAI_API_KEY` "
+                                                      "is used."},
+    "base_url": _nullable({**STRING, "description": "The account's OpenAI-compatible server; null: default."}),
+    "effective_base_url": _nullable({**STRING, "description": "The server jobs call (account value, else "
+                                                             "`OPENAI_BASE_URL`); null: api.openai.com."}),
+    "models": _per_function(STRING, "Chat model chosen per AI function; a missing function uses the default."),
+    "effective_models": _per_function(STRING, "The chat model each function uses now.", everyone=True),
+    "image_provider": {**_enum(*IMAGE_PROVIDERS), "description": f"The chosen image provider. {IMAGE_PROVIDER_DOC}"},
+    "effective_image_provider": {**_enum("openai", "runware", "offline"),
+                                 "description": "The image provider jobs use now."},
+    "image_model": _nullable({**STRING, "description": "The chosen image model; null: the provider's default."}),
+    "effective_image_model": {**STRING, "description": "The image model jobs use now."},
+    "image_size": IMAGE_SIZE,
+    "request_timeout": {"type": "integer", "minimum": 5, "maximum": 900,
+                        "description": "Seconds an AI call may take."},
+    "max_retries": {"type": "integer", "minimum": 0, "maximum": 10,
+                    "description": "Retries of a failed AI call."},
+    "has_runware_key": {**BOOLEAN, "description": "Whether the account stored a Runware key."},
+    "capabilities": _object({
+        "response_format": {**_enum(*RESPONSE_FORMATS),
+                            "description": "The structured-output mode the server proved to support."},
+        "checked_at": TIMESTAMP,
+    }, "What the last successful connection test found; `{}` until then (and after the key or base URL "
+       "changes).", optional=("response_format", "checked_at")),
+    "prompt_overrides": _per_function(STRING, "Prompt templates replacing the built-in ones."),
+    "updated_at": TIMESTAMP,
+}, "The account's AI settings. Keys are write-only: never returned, only `api_key_last4`.")
+
+INTEGRATION_UPDATE_RULES = """\
+Send only the fields to change. A key (`api_key`, `runware_api_key`) is stored encrypted and
+never returned; `""` or `null` removes it. Changing `api_key` or `base_url` clears
+`capabilities`. In `models` and `prompt_overrides` an empty string restores the default for that
+function. `base_url` must start with `http://` or `https://` (`""`: the default server);
+`image_size` is `<width>x<height>` (3–4 digits each); `request_timeout` is 5–900 seconds,
+`max_retries` 0–10. Choosing `image_provider` `runware` needs a Runware key, in the request,
+stored, or in the server's environment."""
+
+SETTINGS = Resource(
+    tag="Settings",
+    description="The account's AI integration: provider, API key (write-only), server, models, images.",
+    schemas={
+        "IntegrationSettings": INTEGRATION_SETTINGS,
+        "ConnectionTest": _object({
+            "ok": {**BOOLEAN, "description": "Whether jobs can call the provider."},
+            "provider": {**_enum("openai", "offline"), "description": "The provider tested."},
+            "model": {**STRING, "description": "The model of the test call (`offline` for the built-in provider)."},
+            "latency_ms": {**COUNT, "description": "Duration of the test call."},
+            "structured_outputs": _nullable({
+                **_enum(*RESPONSE_FORMATS, "not needed"),
+                "description": "The structured-output mode the server supports (`not needed` offline); null on "
+                               "failure.",
+            }),
+            "error": _nullable({**STRING, "description": "Why the test failed; null when `ok`."}),
+        }, "The result of one call to the configured AI server."),
+    },
+    operations=(
+        Operation(endpoint="integration_get", method="get", path="/settings/integration",
+                  summary="The account's AI settings (keys masked)",
+                  description="Created with defaults on first read.", response="IntegrationSettings"),
+        Operation(
+            endpoint="integration_update", method="put", path="/settings/integration",
+            body="igny8.api.settings:IntegrationUpdate", summary="Change any subset of the AI settings",
+            description=INTEGRATION_UPDATE_RULES, response="IntegrationSettings",
+            response_description="The settings after the change.",
+            extra_errors=(
+                ErrorCase(400, "validation_error", "`image_provider` is `runware` and no Runware key is set "
+                                                   "(`fields.runware_api_key`); nothing is saved."),
+            ),
+        ),
+        Operation(
+            endpoint="integration_test", method="post", path="/settings/integration/test",
+            summary="Call the configured AI server once",
+            description="Takes no body. A failed call is a 200 with `ok: false` and the reason in `error`; with "
+                        "no key anywhere the offline provider answers `ok`. A successful test records the "
+                        "server's structured-output mode in `capabilities`.",
+            response="ConnectionTest", response_description="What the test call found.",
+        ),
+    ),
+)
+
+BILLING = Resource(
+    tag="Billing",
+    description="The account's credit ledger: every grant, top-up and charge.",
+    schemas={
+        "LedgerEntry": _object({
+            "id": ID,
+            "amount": {"type": "number", "description": "Credits: negative for a charge, positive for a grant "
+                                                        "or top-up."},
+            "balance_after": {"type": "number", "description": "The account's balance after this row."},
+            "operation": _enum("signup_grant", "top_up", "clustering", "ideas", "content", "image_prompts",
+                               "image"),
+            "run_id": _nullable({**RUN_ID, "description": "The run that was charged; null for grants and top-ups."}),
+            "site_id": _nullable(ID),
+            "stage": _nullable({"type": "integer", "minimum": 1, "maximum": 6}),
+            "object_type": _nullable({**STRING, "description": "What was charged for: `keyword_batch`, "
+                                                              "`cluster`, `task`, `content` or `image`."}),
+            "object_id": _nullable(ID),
+            **PROVENANCE,
+            "tokens_in": _nullable({**COUNT, "description": "Prompt tokens, when the provider reports them."}),
+            "tokens_out": _nullable({**COUNT, "description": "Completion tokens, when the provider reports them."}),
+            "request_id": _nullable({**STRING, "description": "The provider's id of the request."}),
+            "latency_ms": _nullable(COUNT),
+            "note": _nullable(STRING),
+            "created_at": TIMESTAMP,
+        }, "One ledger row."),
+        "LedgerPage": _page_of("LedgerEntry"),
+    },
+    operations=(
+        Operation(
+            endpoint="ledger_list", method="get", path="/billing/ledger", query="igny8.api.settings:LedgerQuery",
+            summary="The account's credit ledger, newest first",
+            description="Account-wide: takes no `site_id`. `run_id` filters; an unknown run or another "
+                        "account's yields an empty page, not 404.",
+            response="LedgerPage",
+        ),
+    ),
+)
+
 # Order is the order of tags in the document.
-RESOURCES: tuple[Resource, ...] = (META, AUTH, SITES, KEYWORDS, CLUSTERS, IDEAS, TASKS, CONTENTS, IMAGES, AUTOMATION)
+RESOURCES: tuple[Resource, ...] = (META, AUTH, SITES, KEYWORDS, CLUSTERS, IDEAS, TASKS, CONTENTS, IMAGES, AUTOMATION,
+                                   SETTINGS, BILLING)
 
 # Descriptions of query parameters by name, shared by every list.
 PARAMETER_DOCS = {
@@ -890,6 +1034,7 @@ PARAMETER_DOCS = {
     "disabled": "Only disabled (true) or enabled (false) keywords.",
     "ordering": "Sort order; `-` means descending. Keywords without volume sort last.",
     "content_id": "Only images of this article.",
+    "run_id": "Only the rows of this run. An unknown run or another account's → an empty page (not 404).",
 }
 
 SECURITY_SCHEMES = {

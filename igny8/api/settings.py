@@ -19,6 +19,7 @@ from igny8.models.base import isoformat
 from igny8.services import integrations
 
 ModelName = Field(default=None, max_length=200)
+NULLABLE = ("api_key", "runware_api_key", "base_url", "image_model")
 
 
 class ModelsIn(Body):
@@ -80,6 +81,11 @@ def integration_update():
     """Change AI settings; invalid values → 400 with fields."""
     body = parse_body(IntegrationUpdate)
     changes = body.model_dump(exclude_unset=True)
+    # null clears a key, the base URL or the image model; elsewhere it is not a value.
+    nulls = {name: "may not be null" for name, value in changes.items()
+             if value is None and name not in NULLABLE}
+    if nulls:
+        raise validation_error(nulls)
     for name in ("models", "prompt_overrides"):
         if name in changes and changes[name] is not None:
             changes[name] = {k: v for k, v in changes[name].items() if v is not None}

@@ -91,7 +91,7 @@ def charge(
     site_id: int | None = None, stage: int | None = None, object_type: str | None = None,
     object_id: int | None = None, usage=None, note: str | None = None,
 ) -> Decimal:
-    """Debit ``amount`` inside the caller's transaction; returns the new balance.
+    """Debit ``amount`` inside the caller's transaction; returns the amount charged.
 
     The conditional UPDATE makes the balance check and the debit one atomic step, so two
     workers can never drive a balance negative. The caller commits or rolls back.

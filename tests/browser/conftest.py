@@ -1,0 +1,72 @@
+"""Browser fixtures: the test app served by werkzeug on a free port, driven by Debian's Chromium.
+
+Playwright's own browser download does not work on these machines, so the tests launch
+``/usr/bin/chromium``; where it is missing they are skipped with the reason printed.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def _skip_reason() -> str | None:
+    if not os.path.exists(CHROMIUM):
+        return f"{CHROMIUM} is missing (apt-get install -y chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright is not installed (pip install -r requirements-dev.txt)"
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the session."""
+    reason = _skip_reason()
+    if reason:
+        print(f"\nSKIPPED browser tests: {reason}")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def app_config(app_config):
+    """Short polling intervals, so a test sees the cards refresh within a second or two."""
+    return {**app_config, "WEB_POLL_ACTIVE_SECONDS": 1, "WEB_POLL_IDLE_SECONDS": 2}
+
+
+@pytest.fixture
+def live_server(app):
+    """The test app on 127.0.0.1:<free port>, served from a thread; yields its base URL."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(10)
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh browser context (own cookies) and page; console errors are collected."""
+    context = browser.new_context(base_url=live_server, viewport={"width": 1360, "height": 900})
+    context.set_default_timeout(10_000)
+    pg = context.new_page()
+    pg.console_errors = []
+    pg.on("console", lambda msg: pg.console_errors.append(msg.text) if msg.type == "error" else None)
+    pg.on("pageerror", lambda exc: pg.console_errors.append(str(exc)))
+    yield pg
+    context.close()
