@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from igny8.ai.base import (AIError, AIFatalError, ClusterInfo, ContentInfo, KeywordInfo, OutlineSection, SiteInfo,
-                           TaskInfo)
+from igny8.ai.base import (
+    AIError,
+    AIFatalError,
+    ClusterInfo,
+    ContentInfo,
+    KeywordInfo,
+    OutlineSection,
+    SiteInfo,
+    TaskInfo,
+)
 from igny8.ai.openai_provider import OpenAIProvider, RunwareImages
 from igny8.services.integrations import Effective
 from tests.fakes.openai_server import CHAT_PATH, FakeOpenAI

@@ -7,9 +7,11 @@ import pytest
 
 from tests.factories import build_pipeline
 
-# Routes that take no site, run or object id: nothing of another tenant can be named.
+# Routes that take no site, run or object id: nothing of another tenant can be named; the
+# account-level ones act on the caller's own account (the ledger's run_id is only a filter).
 UNSCOPED = {
     "api.create_auth_token", "api.openapi_json", "api.sites_list", "api.sites_create", "api.list_tokens",
+    "api.integration_get", "api.integration_update", "api.integration_test", "api.ledger_list",
 }
 
 
@@ -71,6 +73,12 @@ def test_another_accounts_run_id_alone_is_404(client, make_tenant, victim):
         assert client.get(path, headers=attacker.headers).status_code == 404
     resp = client.post(f"/api/v1/automation/cancel?site_id={mine}&run_id={victim['run']}", headers=attacker.headers)
     assert resp.status_code == 404
+
+
+def test_ledger_filtered_by_another_accounts_run_is_empty(client, make_tenant, victim):
+    attacker = make_tenant("attacker@example.com")
+    resp = client.get(f"/api/v1/billing/ledger?run_id={victim['run']}", headers=attacker.headers)
+    assert resp.status_code == 200 and resp.get_json()["count"] == 0
 
 
 def test_another_accounts_site_is_absent_from_lists(client, make_tenant, victim):

@@ -6,6 +6,7 @@ Playwright's own browser download does not work on these machines, so the tests 
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 
@@ -51,6 +52,8 @@ def live_server(app):
     """The test app on 127.0.0.1:<free port>, served from a thread; yields its base URL."""
     from werkzeug.serving import make_server
 
+    # One access-log line per poll would bury a failure's output.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
