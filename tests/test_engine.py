@@ -369,3 +369,25 @@ def test_unexpected_error_fails_the_run_logs_it_and_releases_the_lock(app, api, 
     assert run.stage_1_result["clusters_created"] > 0  # work before the error is kept
     assert any("Run failed: RuntimeError: disk on fire" in line for line in run_log(app, run_id))
     assert api.post(f"/api/v1/automation/run_now?site_id={site_id}").status_code == 202
+
+
+def test_run_whose_worker_keeps_dying_is_failed_not_retried_forever(app, api):
+    from datetime import timedelta
+
+    from igny8.automation import recovery
+
+    site_id = make_site(api, 20)
+    run_id = run_now(api, site_id)
+    for attempt in range(recovery.MAX_RECOVERIES + 1):
+        with app.app_context():  # a worker claims the run, then dies: its lease just ran out
+            run = db.session.scalar(select(AutomationRun).where(AutomationRun.run_id == run_id))
+            run.epoch += 1
+            run.lease_owner = f"dead-worker-{attempt}"
+            run.lease_expires_at = utcnow() - timedelta(seconds=1)
+            db.session.commit()
+            recovered = recovery.recover_stale_runs()
+        if attempt < recovery.MAX_RECOVERIES:
+            assert recovered == [run_id]
+    run = run_state(app, run_id)
+    assert run.status == "failed" and "died 5 times" in run.error_message
+    assert any("stopped so it does not loop" in line for line in run_log(app, run_id))
