@@ -13,6 +13,18 @@
     }
   }, true);
 
+  // Selects that apply at once (the header's site switcher); a <noscript> button covers no-JS.
+  document.addEventListener("change", function (event) {
+    if (event.target.hasAttribute && event.target.hasAttribute("data-autosubmit") && event.target.form) {
+      event.target.form.requestSubmit ? event.target.form.requestSubmit() : event.target.form.submit();
+    }
+  });
+
+  // A secret shown once is selected on focus, ready to copy.
+  document.addEventListener("focusin", function (event) {
+    if (event.target.hasAttribute && event.target.hasAttribute("data-select-on-focus")) event.target.select();
+  });
+
   // "Select all on this page" for bulk tables.
   document.addEventListener("change", function (event) {
     var name = event.target.getAttribute && event.target.getAttribute("data-check-all");

@@ -203,6 +203,8 @@ def test_cancel_mid_run_leaves_nothing_half_written(app, api, workers):
     wait_for(lambda: run_state(app, run_id).current_stage >= 4, 90, message="stage 4")
     resp = api.post(f"/api/v1/automation/cancel?site_id={site_id}&run_id={run_id}")
     assert resp.status_code == 200 and resp.get_json()["status"] == "cancelled"
+    with app.app_context():  # the cancel is committed: from here on nothing may be saved or charged
+        at_cancel = snapshot(site_id), ledger_rows(run_state(app, run_id).id)
     wait_for(lambda: any("Worker stopped: run cancelled" in line for line in run_log(app, run_id)), 60,
              message="worker to stop")
     with app.app_context():
@@ -210,9 +212,8 @@ def test_cancel_mid_run_leaves_nothing_half_written(app, api, workers):
     run = assert_consistent(app, site_id, run_id)
     assert run.cancelled_at is not None and run.completed_at is not None
     with app.app_context():
-        last_charge = db.session.scalar(select(func.max(CreditTransaction.created_at))
-                                        .where(CreditTransaction.run_id == run.id))
-        assert last_charge <= run.cancelled_at
+        # Timestamps cannot prove order (each side stamps before it commits); counts can.
+        assert (before, ledger_rows(run.id)) == at_cancel
         assert snapshot(site_id) == before  # the worker wrote nothing after stopping
     again = api.post(f"/api/v1/automation/resume?site_id={site_id}&run_id={run_id}")
     assert again.get_json()["code"] == "invalid_state"
@@ -242,6 +243,11 @@ def test_worker_killed_in_stage_4_is_recovered_without_resume(app, app_config, a
         assert s["contents"] == s["tasks"] >= written_before
         logs = "\n".join(runlog.tail(run.id, 1000))
         assert "re-enqueued" in logs
+
+
+def ledger_rows(run_pk: int) -> int:
+    return db.session.scalar(select(func.count()).select_from(CreditTransaction)
+                             .where(CreditTransaction.run_id == run_pk))
 
 
 def run_log(app, run_id: str) -> list[str]:

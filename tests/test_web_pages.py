@@ -34,6 +34,7 @@ def logged_in(client, auth, tenant):
 
 
 def page_text(resp) -> str:
+    """The body of a 200 response."""
     assert resp.status_code == 200, resp.data[:500]
     return resp.data.decode()
 
@@ -102,7 +103,7 @@ def test_article_page_renders_in_every_status(app, logged_in, tenant, site_id, s
             db.session.commit()
     html = page_text(logged_in.get(f"/writer/content/{ids['content']}"))
     assert f"s-{status}" in html
-    assert ('action="/writer/content/%d/approve"' % ids["content"] in html) == (status == "review")
+    assert (f'action="/writer/content/{ids["content"]}/approve"' in html) == (status == "review")
     if status == "rejected":
         assert "Too thin" in html
 
@@ -214,10 +215,12 @@ def test_media_of_another_account_is_404(app, logged_in, make_tenant):
 
 def test_unknown_page_and_server_error_are_friendly(app, logged_in, site_id, monkeypatch):
     resp = logged_in.get("/no/such/page")
-    assert resp.status_code == 404 and "Not found" in resp.data.decode() and "Back to the dashboard" in resp.data.decode()
+    html = resp.data.decode()
+    assert resp.status_code == 404 and "Not found" in html and "Back to the dashboard" in html
     from igny8.automation import service
 
     def broken(site_id):
+        """A service failing unexpectedly."""
         raise RuntimeError("database on fire")
 
     monkeypatch.setattr(service, "pipeline_overview", broken)

@@ -45,6 +45,7 @@ class BulkResult:
 
 
 def _scoped(account_id: int, site_id: int, ids: list[int]):
+    """The WHERE clauses that keep an action inside one site of one account."""
     return (Keyword.account_id == account_id, Keyword.site_id == site_id, Keyword.id.in_(ids))
 
 

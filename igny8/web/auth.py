@@ -40,7 +40,7 @@ def _safe_next(target: str | None) -> str:
 
 
 def _start_session(user) -> None:
-    # A fresh session on login: nothing from the anonymous session survives.
+    """Log ``user`` in on a fresh session: nothing from the anonymous session survives."""
     session.clear()
     login_user(user)
 

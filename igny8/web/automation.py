@@ -93,26 +93,37 @@ def stage_progress(run: AutomationRun | None) -> dict | None:
         "percent": min(100, round(100 * done / total)) if total else (100 if stage and done else 0),
         "in_flight": list(snap.get("in_flight") or []), "up_next": list(snap.get("up_next") or []),
         "updated_at": snap.get("updated_at"),
+        # No snapshot yet: the run is queued and no worker has reported on it.
+        "started": bool(run.processing),
     }
 
 
-def card_context(live: Live) -> dict:
-    """Everything the cards need, computed once per response."""
-    site = live.site
-    est = service.estimate_json(site) if not live.active else None
-    keyword_total = db.session.scalar(select(func.count()).where(Keyword.site_id == site.id)) or 0
-    return {
-        "live": live, "site": site, "run": live.run, "progress": stage_progress(live.run),
-        "overview": service.pipeline_overview(site.id), "estimate": est, "keyword_total": keyword_total,
-        "log_lines": runlog.tail(live.run.id, LOG_LINES) if live.run else [],
-        "history": service.history(site.id), "stages": STAGES,
-    }
+CARD_PARTS = ("overview", "estimate", "keyword_total", "log_lines", "history")
+
+
+def card_context(live: Live, *parts: str) -> dict:
+    """What the cards need; a polled partial asks only for its ``parts`` (default: all)."""
+    site, wanted = live.site, set(parts or CARD_PARTS)
+    context = {"live": live, "site": site, "run": live.run, "progress": stage_progress(live.run), "stages": STAGES,
+               "overview": [], "estimate": None, "keyword_total": 0, "log_lines": [], "history": []}
+    if "overview" in wanted:
+        context["overview"] = service.pipeline_overview(site.id)
+    if "estimate" in wanted and not live.active:  # shown beside Run now, which only exists when idle
+        context["estimate"] = service.estimate_json(site)
+    if "keyword_total" in wanted:
+        context["keyword_total"] = db.session.scalar(select(func.count()).where(Keyword.site_id == site.id)) or 0
+    if "log_lines" in wanted and live.run is not None:
+        context["log_lines"] = runlog.tail(live.run.id, LOG_LINES)
+    if "history" in wanted:
+        context["history"] = service.history(site.id)
+    return context
 
 
 def render_panel(live: Live, message: str | None = None, level: str = "info", everything: bool = False):
     """The run panel, plus every other card out of band when the run state moved on."""
     everything = everything or request.args.get("seen", live.seen) != live.seen
-    return render_template("automation/_panel_response.html", **card_context(live), message=message,
+    parts = CARD_PARTS if everything else ("estimate",)
+    return render_template("automation/_panel_response.html", **card_context(live, *parts), message=message,
                            level=level, everything=everything)
 
 
@@ -145,7 +156,7 @@ def automation_panel():
 def automation_pipeline():
     """The seven stage cards."""
     site = required_site()
-    return render_template("automation/_pipeline.html", **card_context(Live(site, latest_run(site.id))))
+    return render_template("automation/_pipeline.html", **card_context(Live(site, latest_run(site.id)), "overview"))
 
 
 @bp.get("/automation/processing")
@@ -154,7 +165,7 @@ def automation_processing():
     """The processing card of one run: live while it runs, final (no trigger) once it ended."""
     site = required_site()
     return render_template("automation/_processing.html",
-                           **card_context(Live(site, site_run(site, request.args.get("run_id")))))
+                           **card_context(Live(site, site_run(site, request.args.get("run_id"))), "progress"))
 
 
 @bp.get("/automation/log")
@@ -163,7 +174,7 @@ def automation_log():
     """The activity log tail of one run (polls only while the run is active)."""
     site = required_site()
     live = Live(site, site_run(site, request.args.get("run_id")))
-    return render_template("automation/_log.html", **card_context(live))
+    return render_template("automation/_log.html", **card_context(live, "log_lines"))
 
 
 @bp.get("/automation/history")
@@ -171,7 +182,7 @@ def automation_log():
 def automation_history():
     """The last 20 runs."""
     site = required_site()
-    return render_template("automation/_history.html", **card_context(Live(site, latest_run(site.id))))
+    return render_template("automation/_history.html", **card_context(Live(site, latest_run(site.id)), "history"))
 
 
 @bp.get("/automation/runs/<run_id>")
@@ -210,6 +221,7 @@ def automation_run_now():
 
 
 def _act(action, done: str):
+    """Apply a control (pause/resume/cancel) to the run named by ``run_id`` on the site."""
     site = required_site()
     run = site_run(site, request.args.get("run_id") or request.form.get("run_id") or "")
     if run is None:
@@ -256,6 +268,7 @@ def peek_config(site: Site) -> AutomationConfig:
 
 
 def _config_form(site: Site, formdata=None) -> ConfigForm:
+    """The config form, from the request's data or the stored (or default) config."""
     config = peek_config(site)
     return ConfigForm(formdata=formdata, obj=config) if formdata is not None else ConfigForm(obj=config)
 

@@ -48,6 +48,7 @@ def credits(value) -> str:
 
 
 def _as_datetime(value) -> datetime | None:
+    """An aware UTC datetime from a datetime or an ISO string (None when neither)."""
     if value is None or value == "":
         return None
     if isinstance(value, str):

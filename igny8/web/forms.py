@@ -24,6 +24,7 @@ def timezone_names() -> list[str]:
 
 
 def _iana(form, field) -> None:
+    """IANA time zone names only."""
     if field.data and field.data not in available_timezones():
         raise ValidationError("Unknown time zone (use an IANA name such as Europe/London)")
 
@@ -36,6 +37,7 @@ def clean_domain(value: str | None) -> str | None:
 
 
 def _domain(form, field) -> None:
+    """A bare host name (scheme and path are stripped before the check)."""
     host = clean_domain(field.data)
     if host and not HOSTNAME.match(host):
         raise ValidationError("Enter a domain such as example.com")

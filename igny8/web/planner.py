@@ -34,6 +34,7 @@ def status_counts(model, site_id: int) -> dict[str, int]:
 
 
 def _keyword_filters() -> dict:
+    """The keyword list filters from the query string; unknown values mean no filter."""
     disabled = {"yes": True, "no": False}.get(request.args.get("disabled", ""))
     return {
         "search": (request.args.get("q") or "").strip()[:200] or None,

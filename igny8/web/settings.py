@@ -27,10 +27,10 @@ FUNCTION_LABELS = {"clustering": "Clustering model", "ideas": "Ideas model", "co
 class IntegrationForm(FlaskForm):
     """The AI integration; rules are the API's ``IntegrationUpdate`` (see ``validate_integration``)."""
 
-    provider = SelectField("Text provider", validate_choice=False, choices=[
-        SelectChoice("auto", "Automatic (OpenAI when a key is set, else offline)"),
-        SelectChoice("openai", "OpenAI or compatible server"),
-        SelectChoice("offline", "Offline (built in, no network)")])
+    provider = SelectField("Text provider", validate_choice=False, description="Automatic: OpenAI when a key is set, "
+                           "else the offline provider", choices=[
+                               SelectChoice("auto", "Automatic"), SelectChoice("openai", "OpenAI-compatible"),
+                               SelectChoice("offline", "Offline (built in)")])
     api_key = PasswordField("API key", description="Leave empty to keep the saved key")
     clear_api_key = BooleanField("Remove the saved API key")
     base_url = StringField("Base URL", description="For OpenAI-compatible servers (llama.cpp, Ollama, vLLM); "
@@ -39,9 +39,10 @@ class IntegrationForm(FlaskForm):
     model_ideas = StringField(FUNCTION_LABELS["ideas"])
     model_content = StringField(FUNCTION_LABELS["content"])
     model_image_prompts = StringField(FUNCTION_LABELS["image_prompts"])
-    image_provider = SelectField("Image provider", validate_choice=False, choices=[
-        SelectChoice("auto", "Automatic (same as the text provider)"), SelectChoice("openai", "OpenAI"),
-        SelectChoice("runware", "Runware"), SelectChoice("offline", "Offline (built in)")])
+    image_provider = SelectField("Image provider", validate_choice=False, description="Automatic: the same as text",
+                                 choices=[SelectChoice("auto", "Automatic"), SelectChoice("openai", "OpenAI"),
+                                          SelectChoice("runware", "Runware"),
+                                          SelectChoice("offline", "Offline (built in)")])
     image_model = StringField("Image model")
     image_size = StringField("Image size", description="WIDTHxHEIGHT, e.g. 1024x1024",
                              validators=[InputRequired()])

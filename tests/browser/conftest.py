@@ -17,6 +17,7 @@ LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backgro
 
 
 def _skip_reason() -> str | None:
+    """Why the browser tests cannot run here, or None."""
     if not os.path.exists(CHROMIUM):
         return f"{CHROMIUM} is missing (apt-get install -y chromium)"
     try:

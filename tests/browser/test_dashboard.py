@@ -10,11 +10,11 @@ import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
 from tests.conftest import PASSWORD
 
-DEMO = Path(__file__).resolve().parents[2] / "igny8" / "demo" / "semrush_kmt_ai-code-review_broad-match_us_2026-04-14.csv"
+DEMO = (Path(__file__).resolve().parents[2] / "igny8" / "demo"
+        / "semrush_kmt_ai-code-review_broad-match_us_2026-04-14.csv")
 
 
 def demo_csv(rows: int) -> bytes:
@@ -48,6 +48,7 @@ def work_run_in_background(app, site_id: int) -> threading.Thread:
     from igny8.automation import runner, service
 
     def _work():
+        """Claim and work the run inside an app context of the served app."""
         with app.app_context():
             run = service.active_run(site_id)
             runner.execute_run(run.id, "browser-test-thread")
@@ -57,7 +58,24 @@ def work_run_in_background(app, site_id: int) -> threading.Thread:
     return thread
 
 
-def test_login_switch_import_run_pause_resume_and_review(page, app, sites, tmp_path):
+def slow_stage_4(monkeypatch, seconds: float = 1.5) -> None:
+    """Stretch each stage-4 batch so the page can be seen mid-run (polling is every second here)."""
+    import time
+
+    from igny8.automation.stages import STAGES
+
+    stage = STAGES[4]
+    original = stage.process_batch
+
+    def slow(batch, ctx):
+        """The original batch, a little later."""
+        time.sleep(seconds)
+        return original(batch, ctx)
+
+    monkeypatch.setattr(stage, "process_batch", slow)
+
+
+def test_login_switch_import_run_pause_resume_and_review(page, app, sites, tmp_path, monkeypatch):
     alpha, beta = sites
     login(page)
     assert page.locator("#site-switch").input_value() == str(alpha)
@@ -100,7 +118,13 @@ def test_login_switch_import_run_pause_resume_and_review(page, app, sites, tmp_p
 
     # Let a worker thread do the run; only polling brings the progress to the page.
     before = processing.inner_text()
+    assert "waiting for a worker" in before
+    slow_stage_4(monkeypatch)
     worker = work_run_in_background(app, beta)
+    processing.locator(".proc-stage", has_text="Stage 4 of 7").wait_for(timeout=30_000)
+    assert "items done" in processing.inner_text()
+    page.locator(".stage-card.current", has_text="Tasks → Content").wait_for()
+    page.screenshot(path=str(tmp_path / "automation-stage4.png"))
     page.locator("#run-panel .badge.s-completed").wait_for(timeout=60_000)
     worker.join(30)
     assert page.evaluate("window.__sameDocument") is True, "the page was reloaded"
@@ -135,3 +159,49 @@ def test_login_switch_import_run_pause_resume_and_review(page, app, sites, tmp_p
     page.locator(".notice.ok", has_text="Approved").wait_for()
     assert page.locator(".article .badge.s-approved").count() == 1
     assert not page.console_errors, page.console_errors
+
+
+def test_hidden_tab_stops_polling_and_config_errors_show_in_place(page, sites):
+    alpha, _ = sites
+    polls: list[str] = []
+    page.on("request", lambda req: polls.append(req.url) if "/automation/panel" in req.url
+            or "/automation/pipeline" in req.url else None)
+    login(page)
+    page.wait_for_timeout(2_500)  # the idle cadence is 2 s in these tests
+    assert polls, "the idle dashboard does not poll"
+
+    # Hidden: htmx evaluates the trigger filter on every tick and sends nothing.
+    page.evaluate("""() => {
+        Object.defineProperty(document, 'visibilityState', {configurable: true, get: () => 'hidden'});
+        document.dispatchEvent(new Event('visibilitychange'));
+    }""")
+    page.wait_for_timeout(300)
+    hidden_from = len(polls)
+    page.wait_for_timeout(4_500)
+    assert len(polls) == hidden_from, polls[hidden_from:]
+
+    # Shown again: the panel refreshes at once instead of waiting for the next tick.
+    page.evaluate("""() => {
+        Object.defineProperty(document, 'visibilityState', {configurable: true, get: () => 'visible'});
+        document.dispatchEvent(new Event('visibilitychange'));
+    }""")
+    page.wait_for_timeout(600)
+    assert any("/automation/panel" in url for url in polls[hidden_from:])
+
+    # The config form answers 422 with inline errors, swapped in place by htmx.
+    page.get_by_label("Stage 1 batch (keywords)").fill("0")
+    page.get_by_label("Time of day (HH:MM)").fill("7pm")
+    page.evaluate("window.__sameDocument = true")
+    page.get_by_role("button", name="Save configuration").click()
+    page.locator("#stage_1_batch_size-error").wait_for()
+    assert page.locator("#stage_1_batch_size-error").inner_text() == "Must be between 1 and 100"
+    assert page.locator("#scheduled_time-error").inner_text() == "Use 24-hour HH:MM, e.g. 02:30"
+    assert page.evaluate("window.__sameDocument") is True
+    page.get_by_label("Stage 1 batch (keywords)").fill("25")
+    page.get_by_label("Time of day (HH:MM)").fill("19:00")
+    page.get_by_role("button", name="Save configuration").click()
+    page.locator("#config .flash.success", has_text="Configuration saved.").wait_for()
+    assert page.get_by_label("Stage 1 batch (keywords)").input_value() == "25"
+    # Chromium logs every 4xx response; the 422 of the invalid submit is the expected one.
+    unexpected = [e for e in page.console_errors if "status of 422" not in e]
+    assert not unexpected, unexpected
