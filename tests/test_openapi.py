@@ -365,9 +365,9 @@ def test_public_operations_are_exactly_the_blueprints_public_endpoints(spec):
 def test_request_bodies_are_generated_from_the_handlers_pydantic_models(spec):
     from igny8.api.auth import TokenRequest
     from igny8.api.planner import KeywordsCreate
-    from igny8.api.settings import IntegrationUpdate
     from igny8.api.sites import SiteCreate
     from igny8.api.writer import RejectBody
+    from igny8.services.inputs import IntegrationUpdate
 
     schemas = spec["components"]["schemas"]
     for model in (TokenRequest, SiteCreate, KeywordsCreate, RejectBody, IntegrationUpdate):

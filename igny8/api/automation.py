@@ -2,53 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Literal
-from zoneinfo import available_timezones
-
 from flask import jsonify, request
 from flask_login import current_user
-from pydantic import Field, field_validator
 from sqlalchemy import select
 
 from igny8.api import bp
 from igny8.api.errors import ApiError, validation_error
-from igny8.api.validation import Body, json_body, parse_body
+from igny8.api.validation import json_body, parse_body
 from igny8.auth.scoping import site_from_request
 from igny8.automation import runlog, service
 from igny8.extensions import db
 from igny8.models import AutomationRun
+from igny8.services.inputs import ConfigUpdate
 
 READ_ONLY = ("last_run_at", "next_run_at", "site_id")
-BatchSize = Field(default=None, ge=1, le=100)
-Delay = Field(default=None, ge=0, le=3600)
-
-
-class ConfigUpdate(Body):
-    """Any subset of the config fields."""
-
-    is_enabled: bool | None = None
-    frequency: Literal["daily", "weekly", "monthly"] | None = None
-    scheduled_time: str | None = Field(default=None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
-    timezone: str | None = None
-    stage_1_batch_size: int | None = BatchSize
-    stage_2_batch_size: int | None = BatchSize
-    stage_3_batch_size: int | None = BatchSize
-    stage_4_batch_size: int | None = BatchSize
-    stage_5_batch_size: int | None = BatchSize
-    stage_6_batch_size: int | None = BatchSize
-    within_stage_delay: int | None = Delay
-    between_stage_delay: int | None = Delay
-    ai_concurrency: int | None = Field(default=None, ge=1, le=32)
-
-    @field_validator("timezone")
-    @classmethod
-    def known_timezone(cls, value: str | None) -> str | None:
-        """IANA names only."""
-        if value is not None and value not in available_timezones():
-            raise ValueError("unknown time zone (use an IANA name such as Europe/London)")
-        return value
-
-
 def _run_from_request(site_id: int | None = None, required: bool = True) -> AutomationRun | None:
     """The caller's run named by ``run_id`` (and on ``site_id`` when given), or 404."""
     run_id = request.args.get("run_id")

@@ -797,7 +797,7 @@ AUTOMATION = Resource(
                   description="Created with defaults on first read.", response="AutomationConfig"),
         Operation(
             endpoint="automation_update_config", method="put", path="/automation/update_config", site_scoped=True,
-            body="igny8.api.automation:ConfigUpdate", summary="Change any subset of the settings",
+            body="igny8.services.inputs:ConfigUpdate", summary="Change any subset of the settings",
             description="Send only the fields to change. `null` is refused for every field (send the value "
                         "instead); `site_id`, `last_run_at` and `next_run_at` are read-only. `timezone` is an "
                         "IANA name. `next_run_at` is recomputed (null while disabled).",
@@ -960,7 +960,7 @@ SETTINGS = Resource(
                   description="Created with defaults on first read.", response="IntegrationSettings"),
         Operation(
             endpoint="integration_update", method="put", path="/settings/integration",
-            body="igny8.api.settings:IntegrationUpdate", summary="Change any subset of the AI settings",
+            body="igny8.services.inputs:IntegrationUpdate", summary="Change any subset of the AI settings",
             description=INTEGRATION_UPDATE_RULES, response="IntegrationSettings",
             response_description="The settings after the change.",
             extra_errors=(

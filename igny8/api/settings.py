@@ -2,66 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from flask import jsonify
 from flask_login import current_user
-from pydantic import Field, field_validator
+from pydantic import Field
 from sqlalchemy import select
 
 from igny8.api import bp
 from igny8.api.errors import validation_error
 from igny8.api.lists import PageQuery, page_response
-from igny8.api.validation import Body, parse_body, parse_query
+from igny8.api.validation import parse_body, parse_query
 from igny8.extensions import db
 from igny8.models import AutomationRun, CreditTransaction
 from igny8.models.base import isoformat
 from igny8.services import integrations
-
-ModelName = Field(default=None, max_length=200)
-NULLABLE = ("api_key", "runware_api_key", "base_url", "image_model")
-
-
-class ModelsIn(Body):
-    """A chat model per AI function (empty string = use the default)."""
-
-    clustering: str | None = ModelName
-    ideas: str | None = ModelName
-    content: str | None = ModelName
-    image_prompts: str | None = ModelName
-
-
-class PromptsIn(Body):
-    """Prompt template overrides per AI function (empty string = the built-in prompt)."""
-
-    clustering: str | None = Field(default=None, max_length=20000)
-    ideas: str | None = Field(default=None, max_length=20000)
-    content: str | None = Field(default=None, max_length=20000)
-    image_prompts: str | None = Field(default=None, max_length=20000)
-
-
-class IntegrationUpdate(Body):
-    """Any subset of the integration settings."""
-
-    provider: Literal["auto", "offline", "openai"] | None = None
-    api_key: str | None = Field(default=None, max_length=500)
-    base_url: str | None = Field(default=None, max_length=500)
-    models: ModelsIn | None = None
-    image_provider: Literal["auto", "offline", "openai", "runware"] | None = None
-    image_model: str | None = Field(default=None, max_length=100)
-    image_size: str | None = Field(default=None, pattern=r"^\d{3,4}x\d{3,4}$")
-    runware_api_key: str | None = Field(default=None, max_length=500)
-    request_timeout: int | None = Field(default=None, ge=5, le=900)
-    max_retries: int | None = Field(default=None, ge=0, le=10)
-    prompt_overrides: PromptsIn | None = None
-
-    @field_validator("base_url")
-    @classmethod
-    def http_url(cls, value: str | None) -> str | None:
-        """An http(s) URL, or empty for the default."""
-        if value and not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value
+from igny8.services.inputs import NULLABLE, IntegrationUpdate
 
 
 class LedgerQuery(PageQuery):

@@ -5,17 +5,12 @@ from __future__ import annotations
 from typing import TypeVar
 
 from flask import request
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from igny8.api.errors import ApiError, validation_error
+from igny8.services.inputs import Body  # noqa: F401  (the base of every request body)
 
 M = TypeVar("M", bound=BaseModel)
-
-
-class Body(BaseModel):
-    """Base of every request body: no coercion of wrong types, no unknown fields."""
-
-    model_config = ConfigDict(strict=True, extra="forbid", str_strip_whitespace=True)
 
 
 def field_errors(exc: ValidationError) -> dict[str, str]:

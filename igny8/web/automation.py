@@ -19,12 +19,12 @@ from flask_login import current_user, login_required
 from pydantic import ValidationError
 from sqlalchemy import func, select
 
-from igny8.api.automation import ConfigUpdate
 from igny8.automation import runlog, service
 from igny8.automation.stages import STAGES
 from igny8.extensions import db
 from igny8.models import AutomationConfig, AutomationRun, Keyword, Site
 from igny8.models.base import ACTIVE_RUN_STATUSES
+from igny8.services.inputs import ConfigUpdate
 from igny8.web import bp
 from igny8.web.forms import ConfigForm, timezone_names
 from igny8.web.helpers import is_htmx, required_site, selected_site

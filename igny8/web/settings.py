@@ -11,11 +11,11 @@ from wtforms import BooleanField, IntegerField, PasswordField, SelectField, Stri
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
-from igny8.api.settings import IntegrationUpdate
 from igny8.auth.tokens import create_token, revoke_token
 from igny8.extensions import db
 from igny8.models import ApiToken, AutomationRun, CreditTransaction, IntegrationSettings, Site
 from igny8.services import integrations
+from igny8.services.inputs import IntegrationUpdate
 from igny8.web import bp
 from igny8.web.forms import TokenForm
 from igny8.web.helpers import is_htmx, paged
