@@ -1,12 +1,12 @@
 """The dashboard in a real browser: log in, switch site, import, run with live polling, review.
 
-The run is worked by ``execute_run`` on a background thread of this process (inside an app
-context of the same app), so the page must pick up its progress purely by htmx polling.
+The run is worked by ``execute_run`` on a background thread of this process (the ``run_worker``
+fixture, inside an app context of the same app), so the page must pick up its progress purely by
+htmx polling. Screenshots go to ``test-artifacts/screens/dashboard-*.png``.
 """
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
@@ -43,39 +43,7 @@ def login(page, email: str = "owner@example.com") -> None:
     page.wait_for_url("**/automation**")
 
 
-def work_run_in_background(app, site_id: int) -> threading.Thread:
-    """Run the site's active run to its end on a thread, as a worker process would."""
-    from igny8.automation import runner, service
-
-    def _work():
-        """Claim and work the run inside an app context of the served app."""
-        with app.app_context():
-            run = service.active_run(site_id)
-            runner.execute_run(run.id, "browser-test-thread")
-
-    thread = threading.Thread(target=_work, name="run-worker", daemon=True)
-    thread.start()
-    return thread
-
-
-def slow_stage_4(monkeypatch, seconds: float = 1.5) -> None:
-    """Stretch each stage-4 batch so the page can be seen mid-run (polling is every second here)."""
-    import time
-
-    from igny8.automation.stages import STAGES
-
-    stage = STAGES[4]
-    original = stage.process_batch
-
-    def slow(batch, ctx):
-        """The original batch, a little later."""
-        time.sleep(seconds)
-        return original(batch, ctx)
-
-    monkeypatch.setattr(stage, "process_batch", slow)
-
-
-def test_login_switch_import_run_pause_resume_and_review(page, app, sites, tmp_path, monkeypatch):
+def test_login_switch_import_run_pause_resume_and_review(page, sites, shoot, run_worker, slow_stage):
     alpha, beta = sites
     login(page)
     assert page.locator("#site-switch").input_value() == str(alpha)
@@ -114,17 +82,17 @@ def test_login_switch_import_run_pause_resume_and_review(page, app, sites, tmp_p
     assert "paused" in panel.inner_text().lower()
     panel.get_by_role("button", name="Resume").click()
     panel.get_by_role("button", name="Pause").wait_for()
-    page.screenshot(path=str(tmp_path / "automation-running.png"))
+    shoot("dashboard-automation-running.png")
 
     # Let a worker thread do the run; only polling brings the progress to the page.
     before = processing.inner_text()
     assert "waiting for a worker" in before
-    slow_stage_4(monkeypatch)
-    worker = work_run_in_background(app, beta)
+    slow_stage(4)
+    worker = run_worker(beta)
     processing.locator(".proc-stage", has_text="Stage 4 of 7").wait_for(timeout=30_000)
     assert "items done" in processing.inner_text()
     page.locator(".stage-card.current", has_text="Tasks → Content").wait_for()
-    page.screenshot(path=str(tmp_path / "automation-stage4.png"))
+    shoot("dashboard-automation-stage4.png")
     page.locator("#run-panel .badge.s-completed").wait_for(timeout=60_000)
     worker.join(30)
     assert page.evaluate("window.__sameDocument") is True, "the page was reloaded"
@@ -141,7 +109,7 @@ def test_login_switch_import_run_pause_resume_and_review(page, app, sites, tmp_p
     page.locator("#history").get_by_role("link", name="Stage results").first.click()
     page.locator("#run-detail .stage-results").wait_for()
     assert "Clusters created" in page.locator("#run-detail").inner_text()
-    page.screenshot(path=str(tmp_path / "automation.png"), full_page=True)
+    shoot("dashboard-automation.png", full_page=True)
 
     # Review: open the first article waiting for review and approve it.
     page.locator("#run-panel").get_by_role("link", name="waiting for your review").click()
@@ -153,8 +121,8 @@ def test_login_switch_import_run_pause_resume_and_review(page, app, sites, tmp_p
     # Lazy images below the fold would be blank in a full-page screenshot: load them all first.
     page.evaluate("document.querySelectorAll('img[loading=lazy]').forEach(img => { img.loading = 'eager'; })")
     page.wait_for_function("Array.from(document.images).every(img => img.complete && img.naturalWidth > 0)")
-    page.screenshot(path=str(tmp_path / "article.png"), full_page=True)
-    page.screenshot(path=str(tmp_path / "article-top.png"))
+    shoot("dashboard-article.png", full_page=True)
+    shoot("dashboard-article-top.png")
     page.get_by_role("button", name="Approve").click()
     page.locator(".notice.ok", has_text="Approved").wait_for()
     assert page.locator(".article .badge.s-approved").count() == 1
