@@ -232,3 +232,10 @@ class AuthActions:
 def auth(client):
     """Session auth helpers."""
     return AuthActions(client)
+
+
+@pytest.fixture
+def logged_in(client, auth, tenant):
+    """The client, logged in through the real form as the tenant."""
+    assert auth.login().status_code == 302
+    return client

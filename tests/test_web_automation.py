@@ -24,12 +24,6 @@ def site_id(app, tenant):
     return make_site(app, tenant.account_id, "Main site")
 
 
-@pytest.fixture
-def logged_in(client, auth, tenant):
-    """The client, logged in as the tenant."""
-    auth.login()
-    return client
-
 
 def with_keywords(app, site_id: int, n: int = 12) -> None:
     """``n`` new keywords on the site, so an estimate and a run have work."""

@@ -26,12 +26,6 @@ def pipeline(app, tenant, site_id):
         return build_pipeline(tenant.account_id, site_id)
 
 
-@pytest.fixture
-def logged_in(client, auth, tenant):
-    """The client, logged in as the tenant."""
-    assert auth.login().status_code == 302
-    return client
-
 
 def page_text(resp) -> str:
     """The body of a 200 response."""

@@ -28,12 +28,6 @@ def site_id(app, tenant):
     return make_site(app, tenant.account_id, "Main site")
 
 
-@pytest.fixture
-def logged_in(client, auth, tenant):
-    """The client, logged in as the tenant."""
-    auth.login()
-    return client
-
 
 def seed(app, site_id: int, n: int = 60) -> None:
     """``n`` keywords ``keyword 000``… with volumes 0, 10, 20… and alternating intents."""

@@ -14,12 +14,6 @@ from tests.test_web_support import make_run, make_site, run_pk
 HX = {"HX-Request": "true"}
 
 
-@pytest.fixture
-def logged_in(client, auth, tenant):
-    """The client, logged in as the tenant."""
-    auth.login()
-    return client
-
 
 def integration_data(**changes) -> dict:
     """A valid integration form submission with ``changes`` applied (None drops a field)."""

@@ -22,12 +22,6 @@ def site_id(app, tenant):
     return make_site(app, tenant.account_id, "Main site")
 
 
-@pytest.fixture
-def logged_in(client, auth, tenant):
-    """The client, logged in as the tenant."""
-    auth.login()
-    return client
-
 
 def article(app, tenant, site_id, **changes) -> dict:
     """A pipeline whose content has three H2s, a generated featured image and two in-article slots."""
