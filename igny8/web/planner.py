@@ -42,7 +42,8 @@ def _keyword_filters() -> dict:
         "intent": request.args.get("intent") if request.args.get("intent") in INTENTS else None,
         "disabled": disabled,
         "cluster_id": int_arg("cluster_id"),
-        "ordering": request.args.get("sort") if request.args.get("sort") in KEYWORD_ORDERINGS else "-created_at",
+        # Highest volume first: what an SEO user looks at first (and an import reads top-down).
+        "ordering": request.args.get("sort") if request.args.get("sort") in KEYWORD_ORDERINGS else "-volume",
     }
 
 
