@@ -105,7 +105,9 @@ def card_context(live: Live, *parts: str) -> dict:
     """What the cards need; a polled partial asks only for its ``parts`` (default: all)."""
     site, wanted = live.site, set(parts or CARD_PARTS)
     context = {"live": live, "site": site, "run": live.run, "progress": stage_progress(live.run), "stages": STAGES,
-               "overview": [], "estimate": None, "keyword_total": 0, "log_lines": [], "history": []}
+               "overview": [], "estimate": None, "keyword_total": 0, "log_lines": [], "history": [],
+               # Live, not the run's stored stage-7 result: approvals lower it after the run.
+               "review_waiting": STAGES[7].pending_count(site.id)}
     if "overview" in wanted:
         context["overview"] = service.pipeline_overview(site.id)
     if "estimate" in wanted and not live.active:  # shown beside Run now, which only exists when idle
