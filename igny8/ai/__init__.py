@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 
-def text_provider_for(account_id: int):
-    """The account's text provider: OpenAI (or compatible) when a key is configured, else offline."""
-    from igny8.services.integrations import effective
-
-    settings = effective(account_id)
+def text_provider_for(settings):
+    """The text provider for merged settings (``integrations.effective``): OpenAI when configured, else offline."""
     if settings.provider == "openai":
         from igny8.ai.openai_provider import OpenAIProvider
 
@@ -17,11 +14,8 @@ def text_provider_for(account_id: int):
     return OfflineProvider()
 
 
-def image_provider_for(account_id: int):
-    """The account's image provider: OpenAI images, Runware, or the offline Pillow drawer."""
-    from igny8.services.integrations import effective
-
-    settings = effective(account_id)
+def image_provider_for(settings):
+    """The image provider for merged settings: OpenAI images, Runware, or the offline Pillow drawer."""
     if settings.image_provider == "openai":
         from igny8.ai.openai_provider import OpenAIProvider
 

@@ -67,7 +67,9 @@ class ImageQuery(PageQuery):
 def page_response(query: Select, params: PageQuery, to_json: Callable):
     """``{"count", "page", "page_size", "results"}`` for one page of ``query``."""
     page = paginate(query, params.page, params.page_size)
-    return jsonify(
-        count=page.count, page=page.page, page_size=page.page_size,
-        results=[to_json(item) for item in page.items],
-    )
+    return page_body(page, [to_json(item) for item in page.items])
+
+
+def page_body(page, results: list):
+    """The list envelope around already serialised ``results`` of ``page``."""
+    return jsonify(count=page.count, page=page.page, page_size=page.page_size, results=results)

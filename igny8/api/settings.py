@@ -5,17 +5,17 @@ from __future__ import annotations
 from flask import jsonify
 from flask_login import current_user
 from pydantic import Field
-from sqlalchemy import select
 
 from igny8.api import bp
 from igny8.api.errors import validation_error
-from igny8.api.lists import PageQuery, page_response
+from igny8.api.lists import PageQuery, page_body
 from igny8.api.validation import parse_body, parse_query
-from igny8.extensions import db
-from igny8.models import AutomationRun, CreditTransaction
+from igny8.models import CreditTransaction
 from igny8.models.base import isoformat
 from igny8.services import integrations
 from igny8.services.inputs import NULLABLE, IntegrationUpdate
+from igny8.services.ledger import ledger_query, run_public_ids
+from igny8.services.pagination import paginate
 
 
 class LedgerQuery(PageQuery):
@@ -71,12 +71,6 @@ def ledger_json(row: CreditTransaction, run_ids: dict[int, str]) -> dict:
 def ledger_list():
     """The account's credit ledger, newest first, optionally for one run."""
     params = parse_query(LedgerQuery)
-    query = select(CreditTransaction).where(CreditTransaction.account_id == current_user.account_id)
-    if params.run_id:
-        run_pk = select(AutomationRun.id).where(AutomationRun.run_id == params.run_id,
-                                                AutomationRun.account_id == current_user.account_id)
-        query = query.where(CreditTransaction.run_id.in_(run_pk))
-    query = query.order_by(CreditTransaction.id.desc())
-    runs = dict(db.session.execute(select(AutomationRun.id, AutomationRun.run_id).where(
-        AutomationRun.account_id == current_user.account_id)).all())
-    return page_response(query, params, lambda row: ledger_json(row, runs))
+    page = paginate(ledger_query(current_user.account_id, params.run_id), params.page, params.page_size)
+    names = run_public_ids(page.items)
+    return page_body(page, [ledger_json(row, names) for row in page.items])

@@ -53,7 +53,6 @@ class RunContext:
     results: dict[int, dict] = field(default_factory=dict)
     processing: dict | None = None
     stop: StopReason | None = None
-    heartbeat: object = None
     attempted: set = field(default_factory=set)
 
     # -- control -------------------------------------------------------------------------

@@ -125,24 +125,26 @@ def estimate(site_id: int) -> dict:
 
     table = costs()
     p = PROJECTION
-    keywords = pending_count(1, site_id)
+    # One count query per stage: the page polls this while idle.
+    pending = {n: pending_count(n, site_id) for n in range(1, 7)}
+    keywords = pending[1]
     clusters_new = math.ceil(keywords / p["keywords_per_cluster"]) if keywords >= 5 else 0
-    clusters = pending_count(2, site_id) + clusters_new
+    clusters = pending[2] + clusters_new
     ideas_new = math.ceil(clusters * p["ideas_per_cluster"])
-    ideas = pending_count(3, site_id) + ideas_new
+    ideas = pending[3] + ideas_new
     queued_words = db.session.scalar(
         select(func.coalesce(func.sum(Task.target_words), 0)).where(Task.site_id == site_id, Task.status == "queued")
     )
     words = int(queued_words) + ideas * p["words_per_article"]
-    contents = pending_count(4, site_id) + ideas + pending_count(5, site_id)
-    images = pending_count(6, site_id) + contents * p["images_per_content"]
+    contents = pending[4] + ideas + pending[5]
+    images = pending[6] + contents * p["images_per_content"]
     breakdown = [
-        _line(1, keywords, keywords, table["clustering_per_keyword"], "keywords"),
-        _line(2, pending_count(2, site_id), clusters, table["ideas_per_cluster"], "clusters"),
-        _line(3, pending_count(3, site_id), ideas, ZERO, "ideas"),
-        _line(4, pending_count(4, site_id), words, table["content_per_100_words"] / 100, "words"),
-        _line(5, pending_count(5, site_id), contents, table["image_prompts_per_content"], "contents"),
-        _line(6, pending_count(6, site_id), images, table["image_per_image"], "images"),
+        _line(1, pending[1], keywords, table["clustering_per_keyword"], "keywords"),
+        _line(2, pending[2], clusters, table["ideas_per_cluster"], "clusters"),
+        _line(3, pending[3], ideas, ZERO, "ideas"),
+        _line(4, pending[4], words, table["content_per_100_words"] / 100, "words"),
+        _line(5, pending[5], contents, table["image_prompts_per_content"], "contents"),
+        _line(6, pending[6], images, table["image_per_image"], "images"),
     ]
     total = quantize(sum((line["credits"] for line in breakdown), ZERO))
     return {"estimated_credits": total, "breakdown": breakdown}
@@ -156,12 +158,3 @@ def _line(stage: int, pending: int, units: int, rate: Decimal, unit: str) -> dic
 def balance(account_id: int) -> Decimal:
     """The account's balance."""
     return db.session.scalar(select(Account.credit_balance).where(Account.id == account_id)) or ZERO
-
-
-def run_ledger_sum(run_pk: int) -> Decimal:
-    """What a run was charged, from the ledger (its total_credits_used must equal this)."""
-    total = db.session.scalar(
-        select(func.coalesce(func.sum(CreditTransaction.amount), 0)).where(CreditTransaction.run_id == run_pk)
-    )
-    return -Decimal(total)
-

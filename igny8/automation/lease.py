@@ -73,22 +73,21 @@ class Heartbeat(threading.Thread):
         self.interval = int(current_app.config.get("AUTOMATION_HEARTBEAT_SECONDS", 10))
         self.seconds = lease_seconds()
         self.stopped = threading.Event()
-        self.lost = threading.Event()
 
     def run(self) -> None:
-        """Beat until stopped; flag ``lost`` when the claim is gone."""
+        """Beat until stopped, or until the claim is gone (the job thread reads that from the run)."""
         from igny8.automation import locks
 
         while not self.stopped.wait(self.interval):
             try:
                 with self.engine.begin() as conn:
                     alive = renew(conn, self.run_pk, self.epoch, self.seconds)
+                if not alive:
+                    # Cancelled or taken over: re-taking the Redis lock now would undo a cancel's release.
+                    return
                 locks.acquire(self.site_id, self.token, self.owner, self.redis_conn)
             except Exception:  # a blip must not kill the beat; the lease has slack
                 continue
-            if not alive:
-                self.lost.set()
-                return
 
     def stop(self) -> None:
         """Stop beating."""

@@ -46,18 +46,6 @@ def set_owner(site_id: int, token: str, owner: str, connection=None) -> None:
     conn.set(lock_name(site_id) + ":owner", json.dumps(info), ex=LOCK_TTL_SECONDS)
 
 
-def extend(site_id: int, token: str, connection=None) -> bool:
-    """Reset the TTL if ``token`` still holds the lock (the heartbeat)."""
-    lock, conn = _lock(site_id, connection)
-    lock.local.token = token.encode()
-    try:
-        lock.reacquire()
-    except LockError:
-        return False
-    conn.expire(lock_name(site_id) + ":owner", LOCK_TTL_SECONDS)
-    return True
-
-
 def release(site_id: int, token: str, connection=None) -> bool:
     """Release the lock only if ``token`` holds it."""
     lock, conn = _lock(site_id, connection)

@@ -53,7 +53,6 @@ def execute_run(run_pk: int, owner: str | None = None) -> str:
     outcome = "lease_lost"
     try:
         ctx = _context(run, epoch)
-        ctx.heartbeat = heartbeat
         runlog.write(run_pk, f"Worker {owner} took the run (claim {epoch}) at stage {run.current_stage}")
         outcome = _work(ctx, run.current_stage)
         return outcome
@@ -72,12 +71,13 @@ def _context(run: AutomationRun, epoch: int) -> RunContext:
     site = db.session.get(Site, run.site_id)
     config = db.session.query(AutomationConfig).filter_by(site_id=run.site_id).one_or_none()
     snapshot = {f: getattr(config, f) for f in CONFIG_FIELDS} if config else {}
-    snapshot["image_size"] = effective(run.account_id).image_size
+    ai = effective(run.account_id)  # read once: providers and the image size share it
+    snapshot["image_size"] = ai.image_size
     results = {n: dict(run.stage_result(n)) for n in STAGES if run.stage_result(n)}
     ctx = RunContext(
         run_pk=run.id, run_id=run.run_id, site_id=run.site_id, account_id=run.account_id, epoch=epoch,
-        config=snapshot, site=SiteInfo(site.name, site.domain), text_provider=text_provider_for(run.account_id),
-        image_provider=image_provider_for(run.account_id), results=results, processing=run.processing,
+        config=snapshot, site=SiteInfo(site.name, site.domain), text_provider=text_provider_for(ai),
+        image_provider=image_provider_for(ai), results=results, processing=run.processing,
     )
     db.session.commit()
     return ctx

@@ -11,8 +11,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from igny8.extensions import db
 from igny8.models.base import ZERO, Credits, UTCDateTime, utcnow
 
-STAGE_NUMBERS = range(1, 8)
-
 
 class AutomationConfig(db.Model):
     """One per site: schedule, batch sizes, delays and AI concurrency."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from igny8.extensions import db
 from igny8.models import Account, CreditTransaction, Site, User
@@ -73,16 +73,6 @@ def add_credits(
     if commit:
         db.session.commit()
     return row
-
-
-def ledger_sum(account_id: int) -> Decimal:
-    """The sum of every ledger row of the account (equals its balance)."""
-    total = db.session.scalar(
-        select(func.coalesce(func.sum(CreditTransaction.amount), 0)).where(
-            CreditTransaction.account_id == account_id
-        )
-    )
-    return Decimal(total)
 
 
 def create_site(account_id: int, name: str, domain: str | None = None, timezone: str = "UTC") -> Site:

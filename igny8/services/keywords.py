@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 from sqlalchemy.dialects import postgresql, sqlite
 
 from igny8.extensions import db
@@ -124,8 +124,3 @@ def add_keywords(site: Site, rows: list[KeywordRow], source: str | None = None) 
         result.duplicates += len(chunk) - inserted
     db.session.commit()
     return result
-
-
-def existing_keys(site_id: int) -> set[str]:
-    """Every stored key of a site (used by tests and the import summary)."""
-    return set(db.session.scalars(select(Keyword.keyword_key).where(Keyword.site_id == site_id)))

@@ -13,9 +13,10 @@ from wtforms.validators import InputRequired
 
 from igny8.auth.tokens import create_token, revoke_token
 from igny8.extensions import db
-from igny8.models import ApiToken, AutomationRun, CreditTransaction, IntegrationSettings, Site
+from igny8.models import ApiToken, AutomationRun, IntegrationSettings, Site
 from igny8.services import integrations
 from igny8.services.inputs import IntegrationUpdate
+from igny8.services.ledger import ledger_query, run_public_ids
 from igny8.web import bp
 from igny8.web.forms import TokenForm
 from igny8.web.helpers import is_htmx, paged
@@ -117,14 +118,8 @@ def render_settings(status: int = 200, **extra):
         .where(AutomationRun.account_id == account_id)
         .order_by(AutomationRun.started_at.desc(), AutomationRun.id.desc()).limit(100)).all())
     run_filter = (request.args.get("run_id") or "")[:40] or None
-    query = select(CreditTransaction).where(CreditTransaction.account_id == account_id)
-    if run_filter:
-        query = query.where(CreditTransaction.run_id.in_(select(AutomationRun.id).where(
-            AutomationRun.run_id == run_filter, AutomationRun.account_id == account_id)))
-    pager = paged(query.order_by(CreditTransaction.id.desc()))
-    run_ids = {row.run_id for row in pager.page.items if row.run_id}
-    run_names = dict(db.session.execute(select(AutomationRun.id, AutomationRun.run_id)
-                                        .where(AutomationRun.id.in_(run_ids))).all()) if run_ids else {}
+    pager = paged(ledger_query(account_id, run_filter))
+    run_names = run_public_ids(pager.page.items)
     tokens = list(db.session.scalars(select(ApiToken).where(ApiToken.account_id == account_id)
                                      .order_by(ApiToken.revoked_at.is_not(None), ApiToken.id.desc())))
     context = {

@@ -177,9 +177,7 @@ class Stage:
         try:
             saved = ctx.save(self.number, work, item.label)
         except AIError as exc:  # save-time validation of the answer
-            from igny8.extensions import db as _db
-
-            _db.session.rollback()
+            db.session.rollback()
             ctx.fail_item(self.number, self.model, item.ids, item.label, exc.reason)
             return
         if saved:
